@@ -54,7 +54,10 @@ export class LineSplitter {
    * @param onLine Receives every complete line, without its line ending.
    * @param options Limits.
    */
-  constructor(onLine: (line: string) => void, options: LineSplitterOptions = {}) {
+  constructor(
+    onLine: (line: string) => void,
+    options: LineSplitterOptions = {},
+  ) {
     const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     if (!Number.isInteger(max) || max < 1) {
       throw new TypeError(
@@ -120,7 +123,9 @@ export class LineSplitter {
       let longBytes = 0;
       while (at !== -1) {
         if (at - lineStart > max) {
-          longBytes = chunk[at - 1] === CR ? at - lineStart - 1 : at - lineStart;
+          longBytes = chunk[at - 1] === CR
+            ? at - lineStart - 1
+            : at - lineStart;
           if (longBytes > max) break;
           longBytes = 0;
         }
@@ -128,7 +133,10 @@ export class LineSplitter {
         at = chunk.indexOf(LF, lineStart);
       }
       if (lineStart > start) {
-        emitLines(this.#decoder.decode(chunk.subarray(start, lineStart - 1)), this.#onLine);
+        emitLines(
+          this.#decoder.decode(chunk.subarray(start, lineStart - 1)),
+          this.#onLine,
+        );
       }
       if (at === -1) {
         this.#hold(chunk, lineStart, length);

@@ -33,7 +33,10 @@ export class LineSplitterStream extends TransformStream<Uint8Array, string> {
     const emitUnterminated = options.emitUnterminated ?? true;
     super({
       start(controller) {
-        splitter = new LineSplitter((line) => controller.enqueue(line), splitterOptions);
+        splitter = new LineSplitter(
+          (line) => controller.enqueue(line),
+          splitterOptions,
+        );
       },
       transform(chunk) {
         splitter.push(chunk);

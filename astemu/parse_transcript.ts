@@ -60,7 +60,12 @@ export function parseTranscript(text: string): TranscriptEntry[] {
     }
     const body = line.slice(3);
     if (direction === "note") {
-      entries.push({ direction, bytes: encoder.encode(body), text: body, lineNumber });
+      entries.push({
+        direction,
+        bytes: encoder.encode(body),
+        text: body,
+        lineNumber,
+      });
       continue;
     }
     const cut = body.endsWith("[no LF]");
@@ -80,7 +85,11 @@ function appendLf(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-function unescape(body: string, lineNumber: number, encoder: TextEncoder): Uint8Array {
+function unescape(
+  body: string,
+  lineNumber: number,
+  encoder: TextEncoder,
+): Uint8Array {
   if (!body.includes("\\")) return encoder.encode(body);
   const out: number[] = [];
   let literal = "";
@@ -99,12 +108,16 @@ function unescape(body: string, lineNumber: number, encoder: TextEncoder): Uint8
     if (next === "r") out.push(0x0d);
     else if (next === "t") out.push(0x09);
     else if (next === "\\") out.push(0x5c);
-    else if (next === "x" && /^[0-9a-fA-F]{2}$/.test(body.slice(i + 2, i + 4))) {
+    else if (
+      next === "x" && /^[0-9a-fA-F]{2}$/.test(body.slice(i + 2, i + 4))
+    ) {
       out.push(parseInt(body.slice(i + 2, i + 4), 16));
       i += 2;
     } else {
       throw new SyntaxError(
-        `Cannot parse transcript: bad escape "\\${next ?? ""}" on line ${lineNumber}`,
+        `Cannot parse transcript: bad escape "\\${
+          next ?? ""
+        }" on line ${lineNumber}`,
       );
     }
     i++;
@@ -136,7 +149,9 @@ export function transcriptBytes(
   direction: "toAsterisk" | "fromAsterisk",
 ): Uint8Array {
   let total = 0;
-  for (const entry of entries) if (entry.direction === direction) total += entry.bytes.length;
+  for (const entry of entries) {
+    if (entry.direction === direction) total += entry.bytes.length;
+  }
   const out = new Uint8Array(total);
   let offset = 0;
   for (const entry of entries) {
@@ -198,23 +213,26 @@ export function escapeWireLine(bytes: Uint8Array): string {
   let out = "";
   // Re-encode per code point so invalid bytes come out as \xNN.
   const valid = new TextEncoder().encode(text);
-  const sameBytes = valid.length === body.length && valid.every((b, i) => b === body[i]);
+  const sameBytes = valid.length === body.length &&
+    valid.every((b, i) => b === body[i]);
   if (sameBytes) {
     for (const char of text) {
       const code = char.codePointAt(0)!;
       if (char === "\\") out += "\\\\";
       else if (char === "\r") out += "\\r";
       else if (char === "\t") out += "\\t";
-      else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, "0")}`;
-      else out += char;
+      else if (code < 0x20 || code === 0x7f) {
+        out += `\\x${code.toString(16).padStart(2, "0")}`;
+      } else out += char;
     }
   } else {
     for (const byte of body) {
       if (byte === 0x5c) out += "\\\\";
       else if (byte === 0x0d) out += "\\r";
       else if (byte === 0x09) out += "\\t";
-      else if (byte < 0x20 || byte >= 0x7f) out += `\\x${byte.toString(16).padStart(2, "0")}`;
-      else out += String.fromCharCode(byte);
+      else if (byte < 0x20 || byte >= 0x7f) {
+        out += `\\x${byte.toString(16).padStart(2, "0")}`;
+      } else out += String.fromCharCode(byte);
     }
   }
   return hasLf ? out : out + "[no LF]";
