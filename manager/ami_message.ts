@@ -68,9 +68,12 @@ export class AmiMessage {
     let text = "";
     const index: number[] = [];
     for (const field of fields) {
-      const key: unknown = field?.[0];
-      const value: unknown = field?.[1];
-      if (typeof key !== "string" || typeof value !== "string") {
+      const key: unknown = Array.isArray(field) ? field[0] : undefined;
+      const value: unknown = Array.isArray(field) ? field[1] : undefined;
+      if (
+        typeof key !== "string" || typeof value !== "string" ||
+        field.length !== 2
+      ) {
         throw new TypeError(
           `Cannot create AMI message: field ${
             index.length / 4

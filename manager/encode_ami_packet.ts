@@ -32,9 +32,11 @@ export function encodeAmiPacket(
 ): Uint8Array {
   let text = "";
   for (const field of fields) {
-    const key: unknown = field?.[0];
-    const value: unknown = field?.[1];
-    if (typeof key !== "string" || typeof value !== "string") {
+    const key: unknown = Array.isArray(field) ? field[0] : undefined;
+    const value: unknown = Array.isArray(field) ? field[1] : undefined;
+    if (
+      typeof key !== "string" || typeof value !== "string" || field.length !== 2
+    ) {
       throw new TypeError(
         "Cannot encode AMI packet: each field must be a [key, value] pair of strings",
       );
