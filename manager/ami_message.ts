@@ -1,5 +1,5 @@
 // Copyright the @pyst/asterisk authors. MIT license.
-import { AmiRawPacket, indexFields } from "./_ami_raw_packet.ts";
+import { AmiRawPacket } from "./_ami_raw_packet.ts";
 
 /**
  * What an AMI packet is: an `event` (has `Event`), a `response` (has
@@ -48,8 +48,12 @@ const MAP_THRESHOLD = 32;
 export class AmiMessage {
   /** Keys and values laid end to end (or the raw packet text). */
   readonly #text: string;
-  /** Four offsets into `#text` per field: key start/end, value start/end. */
-  #index: number[] | undefined;
+  /** Four offsets into `#text` per field indexed so far: key start/end, value start/end. */
+  #index: number[] = [];
+  /** Where indexing resumes in `#text`; its length once every line is indexed. */
+  #scan = 0;
+  /** The next colon at or after `#scan` (-1: none; -2: not searched yet). */
+  #colon = -2;
   #fields: ReadonlyArray<readonly [string, string]> | undefined;
   /** ASCII-lowercased key -> field numbers, for large messages. */
   #byKey: Map<string, number[]> | undefined;
@@ -65,6 +69,7 @@ export class AmiMessage {
       this.#text = fields.text;
       return;
     }
+    this.#text = "";
     let text = "";
     const index: number[] = [];
     for (const field of fields) {
@@ -88,23 +93,20 @@ export class AmiMessage {
     }
     this.#text = text;
     this.#index = index;
+    this.#scan = text.length;
   }
 
-  /** The fields in order, as `[key, value]` pairs (frozen). */
+  /** The fields in order, as `[key, value]` pairs (a frozen array, built on first use). */
   get fields(): ReadonlyArray<readonly [string, string]> {
     if (this.#fields !== undefined) return this.#fields;
     const index = this.#getIndex();
     const text = this.#text;
     const fields: (readonly [string, string])[] = [];
     for (let i = 0; i < index.length; i += 4) {
-      fields.push(
-        Object.freeze(
-          [
-            text.slice(index[i]!, index[i + 1]!),
-            text.slice(index[i + 2]!, index[i + 3]!),
-          ] as const,
-        ),
-      );
+      fields.push([
+        text.slice(index[i]!, index[i + 1]!),
+        text.slice(index[i + 2]!, index[i + 3]!),
+      ]);
     }
     this.#fields = Object.freeze(fields);
     return this.#fields;
@@ -161,7 +163,7 @@ export class AmiMessage {
   get(key: string): string | undefined {
     const at = this.#find(key);
     if (at === -1) return undefined;
-    const index = this.#index!;
+    const index = this.#index;
     return this.#text.slice(index[at * 4 + 2]!, index[at * 4 + 3]!);
   }
 
@@ -267,8 +269,38 @@ export class AmiMessage {
     return out;
   }
 
+  /** Indexes every remaining line; returns the full index. */
   #getIndex(): number[] {
-    return this.#index ??= indexFields(this.#text);
+    while (this.#scan < this.#text.length) this.#indexLine();
+    return this.#index;
+  }
+
+  /**
+   * Indexes the next line of the raw text: the key is what precedes the
+   * first colon, the value follows it less exactly one space; a line without
+   * a colon has an empty key and the whole line as value. Lines end in LF,
+   * with an optional CR before it.
+   */
+  #indexLine(): void {
+    const text = this.#text;
+    const pos = this.#scan;
+    let lf = text.indexOf("\n", pos);
+    if (lf === -1) lf = text.length;
+    let end = lf;
+    if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+    // Remember the next colon so lines without one cost no rescans.
+    let colon = this.#colon;
+    if (colon === -2 || (colon !== -1 && colon < pos)) {
+      colon = this.#colon = text.indexOf(":", pos);
+    }
+    if (colon !== -1 && colon < end) {
+      let valueStart = colon + 1;
+      if (valueStart < end && text.charCodeAt(valueStart) === 32) valueStart++;
+      this.#index.push(pos, colon, valueStart, end);
+    } else {
+      this.#index.push(pos, pos, pos, end);
+    }
+    this.#scan = lf + 1;
   }
 
   #getMap(index: number[]): Map<string, number[]> | undefined {
@@ -286,14 +318,19 @@ export class AmiMessage {
     return map;
   }
 
-  /** Number of the first field named `key`, or -1. */
+  /** Number of the first field named `key`, or -1; indexes only as far as needed. */
   #find(key: string): number {
-    const index = this.#getIndex();
-    const byKey = this.#getMap(index);
-    if (byKey !== undefined) return byKey.get(asciiLower(key))?.[0] ?? -1;
+    const index = this.#index;
     const text = this.#text;
-    for (let i = 0; i < index.length; i += 4) {
-      if (keyEquals(text, index[i]!, index[i + 1]!, key)) return i / 4;
+    const byKey = this.#scan >= text.length ? this.#getMap(index) : undefined;
+    if (byKey !== undefined) return byKey.get(asciiLower(key))?.[0] ?? -1;
+    let i = 0;
+    for (;;) {
+      for (; i < index.length; i += 4) {
+        if (keyEquals(text, index[i]!, index[i + 1]!, key)) return i / 4;
+      }
+      if (this.#scan >= text.length) break;
+      this.#indexLine();
     }
     return -1;
   }

@@ -3,9 +3,6 @@ import { LimitExceededError, ProtocolError } from "../errors.ts";
 import { AmiRawPacket } from "./_ami_raw_packet.ts";
 import { AmiMessage } from "./ami_message.ts";
 
-const LF = 0x0a;
-const CR = 0x0d;
-
 /** Default `maxLineBytes` of {@linkcode AmiMessageDecoder}: 1 MiB. */
 const DEFAULT_MAX_LINE_BYTES = 1_048_576;
 /** Default `maxFieldsPerMessage`: 20,000. */
@@ -13,10 +10,10 @@ const DEFAULT_MAX_FIELDS = 20_000;
 /** Default `maxMessageBytes`: 8 MiB. */
 const DEFAULT_MAX_MESSAGE_BYTES = 8_388_608;
 
-/** `Response: Follows`, the first line of a pre-Asterisk-14 Command reply. */
-const FOLLOWS = Uint8Array.from("Response: Follows", (c) => c.charCodeAt(0));
+/** The first line of a pre-Asterisk-14 Command reply. */
+const FOLLOWS = "Response: Follows";
 /** The marker that ends a `Response: Follows` body. */
-const END_COMMAND = Uint8Array.from("--END COMMAND--", (c) => c.charCodeAt(0));
+const END_COMMAND = "--END COMMAND--";
 const BANNER = /^([^:]*)\/([^\s:/]*)$/;
 
 /** Framing state: `Key: Value` lines until a blank line. */
@@ -37,8 +34,8 @@ export interface AmiMessageDecoderOptions {
   /** Called once with the version from the banner (e.g. `13.0.0`). */
   onBanner?: (version: string) => void;
   /**
-   * Longest accepted line in bytes, without its line ending. Big enough for
-   * the JSON of `GetConfigJSON`.
+   * Longest accepted line in bytes (UTF-8), without its line ending. Big
+   * enough for the JSON of `GetConfigJSON`.
    *
    * @default {1048576}
    */
@@ -51,7 +48,7 @@ export interface AmiMessageDecoderOptions {
    */
   maxFieldsPerMessage?: number;
   /**
-   * Most bytes in one message, line endings included.
+   * Most bytes (UTF-8) in one message, line endings included.
    *
    * @default {8388608}
    */
@@ -74,15 +71,16 @@ export interface AmiMessageDecoderOptions {
  *   `ActionID:`, then raw text that may contain blank lines, up to a line
  *   ending in `--END COMMAND--`): each body line becomes an `Output` field,
  *   so Command output reads the same as in the modern form;
- * - bytes that are not UTF-8: they become U+FFFD (framing happens on bytes,
- *   so a character split across chunks survives). A NUL byte is kept as
- *   U+0000.
+ * - bytes that are not UTF-8: they become U+FFFD (a character split across
+ *   chunks survives). A NUL byte is kept as U+0000.
  *
  * Limits: a line longer than `maxLineBytes`, a message with more than
  * `maxFieldsPerMessage` lines or more than `maxMessageBytes` bytes is
- * dropped whole. Decoding goes on with the next packet, and `push` throws a
- * {@linkcode LimitExceededError} once it has consumed the rest of its chunk,
- * so the messages around the bad one are not lost.
+ * dropped whole (up to its blank line). Decoding goes on with the next
+ * packet, and `push` throws a {@linkcode LimitExceededError} once it has
+ * consumed the rest of its chunk, so the messages around the bad one are not
+ * lost. Memory held between chunks never exceeds about `maxMessageBytes`
+ * plus `maxLineBytes`.
  *
  * @example Decoding a banner and a response
  * ```ts
@@ -110,23 +108,27 @@ export class AmiMessageDecoder {
   readonly #maxLineBytes: number;
   readonly #maxFields: number;
   readonly #maxMessageBytes: number;
+  /** Longest packet (in UTF-16 units) that cannot break any limit. */
+  readonly #fastMax: number;
   readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   #awaitingBanner: boolean;
   #version: string | undefined;
 
   /** Pieces of the current line that began in an earlier chunk. */
-  #lineParts: Uint8Array[] = [];
-  #lineBytes = 0;
+  #lineParts: string[] = [];
+  #lineUnits = 0;
   /** True while the rest of an over-long line is being skipped. */
   #skippingLine = false;
 
-  /** Complete lines (with their LF) of the current packet from earlier chunks. */
-  #packetParts: Uint8Array[] = [];
-  /** Bytes of the current packet so far, in complete lines. */
+  /** Lines (as received, without LF) of the current packet, when read line by line. */
+  #lines: string[] = [];
+  /** Lines of the current packet so far (also counted while discarding). */
+  #lineCount = 0;
+  /** UTF-8 bytes of the current packet so far, line endings included. */
   #packetBytes = 0;
-  /** Lines of the current packet so far; 0 when between packets. */
-  #lines = 0;
   #mode = HEADERS;
+  /** Whether the current packet is a legacy `Response: Follows` one. */
+  #follows = false;
   /** True while the rest of a packet that broke a limit is being skipped. */
   #discarding = false;
   /** The first error met during the current `push`. */
@@ -163,6 +165,13 @@ export class AmiMessageDecoder {
       options.maxMessageBytes,
       DEFAULT_MAX_MESSAGE_BYTES,
     );
+    // A UTF-16 unit is at most 3 UTF-8 bytes, and a non-blank line takes at
+    // least 2 units with its LF: a packet this short breaks no limit.
+    this.#fastMax = Math.min(
+      Math.floor(this.#maxLineBytes / 3),
+      Math.floor(this.#maxMessageBytes / 3),
+      this.#maxFields * 2,
+    );
   }
 
   /** The AMI version from the banner (e.g. `13.0.0`), once it was read. */
@@ -181,46 +190,8 @@ export class AmiMessageDecoder {
    * was expected (the line is then decoded as part of a packet).
    */
   push(chunk: Uint8Array): void {
-    const length = chunk.length;
-    let pos = 0;
-    if (this.#lineBytes > 0 || this.#skippingLine) {
-      const lf = chunk.indexOf(LF);
-      if (lf === -1) {
-        this.#holdLine(chunk, 0, length);
-        this.#throwPending();
-        return;
-      }
-      pos = lf + 1;
-      if (this.#skippingLine) {
-        this.#skippingLine = false;
-      } else {
-        // The line that straddles chunks: join it once.
-        this.#lineParts.push(chunk.subarray(0, pos));
-        const line = join(this.#lineParts, this.#lineBytes + pos);
-        this.#lineParts = [];
-        this.#lineBytes = 0;
-        this.#line(line, 0, line.length - 1, -1);
-      }
-    }
-    // Start of the current packet's bytes in this chunk (-1: not in this chunk).
-    let packetStart = this.#lines > 0 && !this.#discarding ? pos : -1;
-    while (pos < length) {
-      const lf = chunk.indexOf(LF, pos);
-      if (lf === -1) break;
-      const before = this.#lines;
-      if (before === 0 && packetStart === -1) packetStart = pos;
-      const ended = this.#line(chunk, pos, lf, packetStart);
-      if (ended || this.#lines === 0 || this.#discarding) packetStart = -1;
-      pos = lf + 1;
-    }
-    if (
-      this.#lines > 0 && !this.#discarding && packetStart !== -1 &&
-      packetStart < pos
-    ) {
-      // Keep this chunk's complete lines of the unfinished packet.
-      this.#packetParts.push(chunk.slice(packetStart, pos));
-    }
-    if (pos < length) this.#holdLine(chunk, pos, length);
+    const text = this.#decoder.decode(chunk, { stream: true });
+    this.#feed(text);
     this.#throwPending();
   }
 
@@ -228,19 +199,24 @@ export class AmiMessageDecoder {
    * Ends the input.
    *
    * @throws {ProtocolError} If the input ended inside a packet or line (the
-   * partial text is in the error's `line`); the decoder is reset either way.
+   * partial text is in the error's `line`); the decoder's packet state is
+   * reset either way.
    */
   end(): void {
-    const partial = this.#packetBytes > 0 || this.#lineBytes > 0;
+    const rest = this.#decoder.decode();
+    if (rest !== "") this.#feed(rest);
+    const partial = this.#lineCount > 0 && !this.#discarding ||
+      this.#lineUnits > 0;
     let text = "";
     if (partial) {
-      text = this.#decoder.decode(join(this.#packetParts, this.#packetBytes));
-      text += this.#decoder.decode(join(this.#lineParts, this.#lineBytes));
+      text = this.#lines.map((line) => line + "\n").join("") +
+        this.#lineParts.join("");
     }
     this.#lineParts = [];
-    this.#lineBytes = 0;
+    this.#lineUnits = 0;
     this.#skippingLine = false;
     this.#resetPacket();
+    this.#throwPending();
     if (partial) {
       throw new ProtocolError(
         "Cannot decode AMI message: input ended inside a packet",
@@ -249,91 +225,144 @@ export class AmiMessageDecoder {
     }
   }
 
-  /**
-   * Handles one complete line, `buf[start, lf)` (`lf` is its LF). When the
-   * line belongs to a packet whose earlier bytes start at `packetStart` in
-   * the same buffer, they are used in place; otherwise (-1) the line is
-   * copied or the packet is in `#packetParts`.
-   *
-   * @returns Whether the line ended a packet.
-   */
-  #line(
-    buf: Uint8Array,
-    start: number,
-    lf: number,
-    packetStart: number,
-  ): boolean {
-    const end = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
-    const bytes = lf + 1 - start;
-    if (end - start > this.#maxLineBytes) {
+  #feed(text: string): void {
+    const length = text.length;
+    let pos = 0;
+    if (this.#lineUnits > 0 || this.#skippingLine) {
+      const lf = text.indexOf("\n");
+      if (lf === -1) {
+        this.#holdLine(text, 0);
+        return;
+      }
+      pos = lf + 1;
+      if (this.#skippingLine) {
+        this.#skippingLine = false;
+      } else {
+        // The line that straddles chunks: join it once.
+        this.#lineParts.push(text.slice(0, lf));
+        const line = this.#lineParts.join("");
+        this.#lineParts = [];
+        this.#lineUnits = 0;
+        this.#line(line);
+      }
+    }
+    // Next "\n\r\n" and "\n\n" at or after `pos` (-1: none left in `text`).
+    let crlfEnd = -2;
+    let lfEnd = -2;
+    while (pos < length) {
+      if (this.#lineCount === 0 && !this.#awaitingBanner) {
+        // Fast path: a whole packet in `text`, found with two native searches.
+        const first = text.charCodeAt(pos);
+        if (first === 10) {
+          pos++;
+          continue;
+        }
+        if (first === 13 && text.charCodeAt(pos + 1) === 10) {
+          pos += 2;
+          continue;
+        }
+        if (crlfEnd !== -1 && crlfEnd < pos) {
+          crlfEnd = text.indexOf("\n\r\n", pos);
+        }
+        if (lfEnd !== -1 && lfEnd < pos) lfEnd = text.indexOf("\n\n", pos);
+        let end: number;
+        let next: number;
+        if (crlfEnd !== -1 && (lfEnd === -1 || crlfEnd < lfEnd)) {
+          end = crlfEnd + 1;
+          next = crlfEnd + 3;
+        } else if (lfEnd !== -1) {
+          end = lfEnd + 1;
+          next = lfEnd + 2;
+        } else {
+          end = -1;
+          next = -1;
+        }
+        if (
+          end !== -1 && end - pos <= this.#fastMax &&
+          !text.startsWith(FOLLOWS, pos)
+        ) {
+          this.#emit(new AmiRawPacket(copy(text.slice(pos, end))));
+          pos = next;
+          continue;
+        }
+      }
+      // Line by line: banner, legacy bodies, big or incomplete packets.
+      const lf = text.indexOf("\n", pos);
+      if (lf === -1) break;
+      this.#line(text.slice(pos, lf));
+      pos = lf + 1;
+    }
+    if (pos < length) this.#holdLine(text, pos);
+  }
+
+  /** Handles one complete line read line by line (without its LF). */
+  #line(raw: string): void {
+    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    const bytes = utf8Length(raw) + 1;
+    if (bytes - (raw.length - line.length) - 1 > this.#maxLineBytes) {
       this.#fail(
         new LimitExceededError(
           "maxLineBytes",
           this.#maxLineBytes,
           `Cannot decode AMI message: a line of ${
-            end - start
+            bytes - 1 - (raw.length - line.length)
           } bytes exceeds maxLineBytes of ${this.#maxLineBytes}`,
         ),
       );
       this.#discardPacket();
-      return false;
+      return;
     }
     if (this.#awaitingBanner) {
-      if (end === start) return false;
+      if (line === "") return;
       this.#awaitingBanner = false;
-      const text = this.#decoder.decode(buf.subarray(start, end));
-      const match = BANNER.exec(text);
+      const match = BANNER.exec(line);
       if (match !== null) {
         this.#version = match[2]!;
         this.#onBanner?.(this.#version);
-        return false;
+        return;
       }
       this.#fail(
         new ProtocolError(
           `Cannot read AMI banner: expected "Asterisk Call Manager/<version>", got "${
-            text.slice(0, 80)
+            line.slice(0, 80)
           }"`,
-          { line: text },
+          { line },
         ),
       );
       // Not a banner: decode it as the first line of a packet.
     }
-    if (end === start) {
-      // A blank line.
-      if (this.#lines === 0) return false; // Stray blank line between packets.
+    if (line === "") {
+      if (this.#lineCount === 0) return; // A stray blank line between packets.
       if (this.#mode === FOLLOWS_BODY) {
-        this.#addLine(buf, start, bytes, packetStart);
-        return false;
+        this.#addLine(raw, bytes);
+        return;
       }
-      if (this.#discarding) {
-        this.#resetPacket();
-        return true;
+      const lines = this.#lines;
+      const discarded = this.#discarding;
+      const follows = this.#follows;
+      this.#resetPacket();
+      if (!discarded) {
+        this.#emit(
+          follows ? followsFields(lines) : new AmiRawPacket(lines.join("\n")),
+        );
       }
-      this.#emit(buf, start, packetStart);
-      return true;
+      return;
     }
-    if (this.#lines === 0 && equalsAt(buf, start, end, FOLLOWS)) {
+    if (this.#lineCount === 0 && line === FOLLOWS) {
       this.#mode = FOLLOWS_BODY;
-    } else if (
-      this.#mode === FOLLOWS_BODY && endsWith(buf, start, end, END_COMMAND)
-    ) {
+      this.#follows = true;
+    } else if (this.#mode === FOLLOWS_BODY && line.endsWith(END_COMMAND)) {
       this.#mode = HEADERS;
     }
-    this.#addLine(buf, start, bytes, packetStart);
-    return false;
+    this.#addLine(raw, bytes);
   }
 
-  /** Counts a non-terminating line of the current packet against the limits. */
-  #addLine(
-    buf: Uint8Array,
-    start: number,
-    bytes: number,
-    packetStart: number,
-  ): void {
-    this.#lines++;
+  /** Adds a line (as received, without LF) to the current packet, checking the limits. */
+  #addLine(raw: string, bytes: number): void {
+    this.#lineCount++;
     if (this.#discarding) return;
     this.#packetBytes += bytes;
-    if (this.#lines > this.#maxFields) {
+    if (this.#lineCount > this.#maxFields) {
       this.#fail(
         new LimitExceededError(
           "maxFieldsPerMessage",
@@ -351,9 +380,8 @@ export class AmiMessageDecoder {
         ),
       );
       this.#startDiscarding();
-    } else if (packetStart === -1) {
-      // The packet's earlier bytes are not in this buffer: keep a copy.
-      this.#packetParts.push(buf.slice(start, start + bytes));
+    } else {
+      this.#lines.push(raw);
     }
   }
 
@@ -361,72 +389,53 @@ export class AmiMessageDecoder {
   #discardPacket(): void {
     this.#awaitingBanner = false;
     this.#startDiscarding();
-    if (this.#lines === 0) this.#lines = 1;
+    if (this.#lineCount === 0) this.#lineCount = 1;
   }
 
   #startDiscarding(): void {
     this.#discarding = true;
-    this.#packetParts = [];
+    this.#lines = [];
     this.#packetBytes = 0;
   }
 
   #resetPacket(): void {
-    this.#packetParts = [];
+    this.#lines = [];
+    this.#lineCount = 0;
     this.#packetBytes = 0;
-    this.#lines = 0;
     this.#mode = HEADERS;
+    this.#follows = false;
     this.#discarding = false;
   }
 
-  /** Emits the current packet, which ends right before `buf[blankStart]`. */
-  #emit(buf: Uint8Array, blankStart: number, packetStart: number): void {
-    let bytes: Uint8Array;
-    if (packetStart !== -1) {
-      const here = buf.subarray(packetStart, blankStart);
-      if (this.#packetParts.length === 0) bytes = here;
-      else {
-        this.#packetParts.push(here);
-        bytes = join(this.#packetParts, this.#packetBytes);
-      }
-    } else {
-      bytes = join(this.#packetParts, this.#packetBytes);
-    }
-    const follows = equalsAt(bytes, 0, FOLLOWS.length, FOLLOWS) &&
-      (bytes[FOLLOWS.length] === CR || bytes[FOLLOWS.length] === LF);
-    this.#resetPacket();
-    const text = this.#decoder.decode(bytes);
-    let message: AmiMessage;
+  #emit(fields: Iterable<readonly [string, string]>): void {
     try {
-      message = follows
-        ? new AmiMessage(followsFields(text))
-        : new AmiMessage(new AmiRawPacket(text));
-      this.#onMessage(message);
+      this.#onMessage(new AmiMessage(fields));
     } catch (error) {
       this.#fail(error);
     }
   }
 
-  /** Holds the unterminated tail `chunk[from, to)` of the current line. */
-  #holdLine(chunk: Uint8Array, from: number, to: number): void {
+  /** Holds the unterminated tail of `text` from `from` as the current line. */
+  #holdLine(text: string, from: number): void {
     if (this.#skippingLine) return;
-    const held = this.#lineBytes + (to - from);
-    // One byte of slack for the CR of a CRLF still to come.
+    const held = this.#lineUnits + (text.length - from);
+    // A UTF-16 unit is at least one byte; one unit of slack for a CR.
     if (held > this.#maxLineBytes + 1) {
       this.#lineParts = [];
-      this.#lineBytes = 0;
+      this.#lineUnits = 0;
       this.#skippingLine = true;
       this.#fail(
         new LimitExceededError(
           "maxLineBytes",
           this.#maxLineBytes,
-          `Cannot decode AMI message: ${held} bytes without a line feed exceeds maxLineBytes of ${this.#maxLineBytes}`,
+          `Cannot decode AMI message: ${held} characters without a line feed exceed maxLineBytes of ${this.#maxLineBytes}`,
         ),
       );
       this.#discardPacket();
       return;
     }
-    this.#lineParts.push(chunk.slice(from, to));
-    this.#lineBytes = held;
+    this.#lineParts.push(from === 0 ? text : text.slice(from));
+    this.#lineUnits = held;
   }
 
   #fail(error: unknown): void {
@@ -458,73 +467,55 @@ function checkLimit(
   return value;
 }
 
-function equalsAt(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  expected: Uint8Array,
-): boolean {
-  if (end - start !== expected.length) return false;
-  for (let i = 0; i < expected.length; i++) {
-    if (buf[start + i] !== expected[i]) return false;
-  }
-  return true;
+/**
+ * Returns a string equal to `slice` that does not keep the (much larger)
+ * chunk it was sliced from alive: V8 flattens the concatenation into a new
+ * string, and the slice of that covers one packet only.
+ */
+function copy(slice: string): string {
+  return (" " + slice).slice(1);
 }
 
-function endsWith(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  suffix: Uint8Array,
-): boolean {
-  if (end - start < suffix.length) return false;
-  const from = end - suffix.length;
-  for (let i = 0; i < suffix.length; i++) {
-    if (buf[from + i] !== suffix[i]) return false;
+/** UTF-8 length of `text` (lone surrogates count as the 3 bytes of U+FFFD). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (
+      code >= 0xd800 && code <= 0xdbff && i + 1 < text.length &&
+      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      bytes += 2;
+      i++;
+    } else bytes += 2;
   }
-  return true;
-}
-
-function join(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return bytes;
 }
 
 /**
- * Turns a legacy `Response: Follows` packet into fields: its header lines
- * (`Privilege`, `ActionID`), one `Output` per body line up to the
- * `--END COMMAND--` marker (text before the marker on its line included),
- * then any header lines after the marker.
+ * Turns the lines of a legacy `Response: Follows` packet into fields: its
+ * header lines (`Privilege`, `ActionID`), one `Output` per body line up to
+ * the `--END COMMAND--` marker (text before the marker on its line
+ * included), then any header lines after the marker.
  */
-function followsFields(text: string): [string, string][] {
-  const lines = text.split("\n");
-  if (lines.at(-1) === "") lines.pop();
-  const fields: [string, string][] = [];
-  let i = 0;
+function followsFields(lines: readonly string[]): [string, string][] {
+  const fields: [string, string][] = [["Response", "Follows"]];
   let inHead = true;
   let inBody = true;
-  for (; i < lines.length; i++) {
-    let line = lines[i]!;
-    if (line.endsWith("\r")) line = line.slice(0, -1);
-    if (i === 0) {
-      fields.push(splitField(line));
-      continue;
-    }
-    if (inBody && inHead && i <= 2 && /^(?:Privilege|ActionID):/i.test(line)) {
+  for (let i = 1; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (inHead && i <= 2 && /^(?:Privilege|ActionID):/i.test(line)) {
       fields.push(splitField(line));
       continue;
     }
     inHead = false;
     if (inBody) {
-      if (line.endsWith("--END COMMAND--")) {
+      if (line.endsWith(END_COMMAND)) {
         inBody = false;
-        const before = line.slice(0, -15);
+        const before = line.slice(0, -END_COMMAND.length);
         if (before !== "") fields.push(["Output", before]);
       } else {
         fields.push(["Output", line]);

@@ -97,7 +97,7 @@ Deno.test(
 );
 
 Deno.test(
-  'AmiMessage keeps fields in order, frozen, with colon-less lines under key ""',
+  'AmiMessage keeps fields in order in a frozen array, with colon-less lines under key ""',
   {
     permissions: "none",
   },
@@ -111,7 +111,6 @@ Deno.test(
     ], ["Output", " x "]]);
     assert.equal(message.get(""), "No categories found");
     assert.ok(Object.isFrozen(message.fields));
-    assert.ok(Object.isFrozen(message.fields[0]));
     assert.equal(message.fields, message.fields);
   },
 );
