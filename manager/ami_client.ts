@@ -108,8 +108,10 @@ export interface AmiClientOptions {
    * Event mask sent with `Login` (`Events:`): `true` for all the user may
    * read, `false` for none, or categories. Kept up to date by
    * {@linkcode AmiClient.setEventMask} and re-sent on every reconnect.
+   * Left out, no `Events` header is sent and Asterisk uses the user's read
+   * permissions (the same as `true`).
    *
-   * @default {true}
+   * @default {undefined}
    */
   events?: AmiEventMask;
   /**
@@ -515,7 +517,7 @@ export class AmiClient extends EventTarget {
   readonly #wrappers = new Map<string, Map<Listener, EventListener>>();
   #handlers = new Map<string, AmiEventHandler[]>();
   #wildcard: AmiEventHandler[] = [];
-  #eventMask: AmiEventMask;
+  #eventMask: AmiEventMask | undefined;
   #filters: AmiFilter[];
   #state: AmiClientState = "idle";
   #conn: Connection | undefined;
@@ -594,8 +596,8 @@ export class AmiClient extends EventTarget {
       );
     }
     this.#authType = authType;
-    this.#eventMask = options.events ?? true;
-    formatEventMask(this.#eventMask);
+    this.#eventMask = options.events;
+    if (this.#eventMask !== undefined) formatEventMask(this.#eventMask);
     this.#filters = [...(options.filters ?? [])];
     for (const filter of this.#filters) filterAction(filter);
     this.#timeout = checkDuration("timeout", options.timeout, DEFAULT_TIMEOUT);
@@ -1613,7 +1615,9 @@ export class AmiClient extends EventTarget {
         );
       }
     }
-    const events = formatEventMask(this.#eventMask);
+    const events = this.#eventMask === undefined
+      ? undefined
+      : formatEventMask(this.#eventMask);
     let login: AmiAction;
     if (challenge !== undefined) {
       login = {

@@ -341,3 +341,68 @@ function join(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * A scripted AMI server on 127.0.0.1 (port 0): each accepted connection is
+ * bridged to a {@linkcode FakeAmiServer} made with `options`.
+ */
+export class LoopbackAmiServer implements AsyncDisposable {
+  readonly port: number;
+  readonly servers: FakeAmiServer[] = [];
+  options: FakeAmiServerOptions;
+  #listener: Deno.Listener;
+  #conns = new Set<Deno.Conn>();
+  #tasks: Promise<void>[] = [];
+  #accepting: Promise<void>;
+
+  constructor(options: FakeAmiServerOptions = {}) {
+    this.options = options;
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.port = (this.#listener.addr as Deno.NetAddr).port;
+    this.#accepting = this.#accept();
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        this.#conns.add(conn);
+        const fake = new FakeAmiServer(this.options);
+        this.servers.push(fake);
+        this.#tasks.push(this.#bridge(conn, fake));
+      }
+    } catch {
+      // Listener closed.
+    }
+  }
+
+  async #bridge(conn: Deno.Conn, fake: FakeAmiServer): Promise<void> {
+    const up = fake.connection.readable.pipeTo(conn.writable).catch(() => {});
+    const down = conn.readable.pipeTo(fake.connection.writable).catch(() => {});
+    await Promise.all([up, down]);
+    this.#conns.delete(conn);
+    try {
+      conn.close();
+    } catch {
+      // Closed by the pipes.
+    }
+  }
+
+  /** Drops every open connection (the server side closes). */
+  dropAll(): void {
+    for (const fake of this.servers) fake.hangup();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#listener.close();
+    await this.#accepting;
+    this.dropAll();
+    for (const conn of this.#conns) {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    await Promise.all(this.#tasks);
+  }
+}
