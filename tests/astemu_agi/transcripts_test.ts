@@ -1,0 +1,148 @@
+// Copyright the @pyst/asterisk authors. MIT license.
+import assert from "node:assert/strict";
+import { AgiEmulator } from "../../astemu/agi_emulator.ts";
+import {
+  parseTranscript,
+  transcriptBytes,
+  type TranscriptEntry,
+} from "../../astemu/parse_transcript.ts";
+import { FakeAgiScript } from "./_fake_agi_script.ts";
+
+const DIR = new URL("../fixtures/transcripts/", import.meta.url);
+
+async function load(name: string): Promise<TranscriptEntry[]> {
+  return parseTranscript(await Deno.readTextFile(new URL(name, DIR)));
+}
+
+/** The subroutine the recorded dialplan has: `subs,greet,1` sets GREETED. */
+const SUBROUTINES = {
+  "subs,greet,1": (
+    call: { variables: Map<string, string> },
+    args: readonly string[],
+  ) => {
+    call.variables.set("GREETED", args[0] ?? "");
+  },
+};
+
+/**
+ * Sends the recorded `>>` lines one at a time, reading after each as many
+ * lines as Asterisk sent before the next command; the lines recorded after a
+ * note about closing are read after closing. Returns all bytes received.
+ */
+async function drive(
+  entries: readonly TranscriptEntry[],
+  script: FakeAgiScript,
+): Promise<string> {
+  let index = entries.findIndex((e) => e.direction === "toAsterisk");
+  const before = entries.slice(0, index).filter((e) =>
+    e.direction === "fromAsterisk"
+  );
+  await script.lines(before.length);
+  while (index < entries.length) {
+    const command = entries[index]!;
+    let count = 0;
+    let next = index + 1;
+    for (; next < entries.length; next++) {
+      const entry = entries[next]!;
+      if (entry.direction === "toAsterisk") break;
+      if (entry.direction === "note" && /clos/i.test(entry.text)) {
+        next = entries.length;
+        break;
+      }
+      if (entry.direction === "fromAsterisk") count++;
+    }
+    await script.send(command.bytes);
+    assert.equal((await script.lines(count)).length, count);
+    index = next;
+  }
+  await script.finish();
+  return script.received;
+}
+
+Deno.test("AgiEmulator answers the commands of agi-stdio.txt exactly as Asterisk did", async () => {
+  const entries = await load("agi-stdio.txt");
+  const emulator = new AgiEmulator({
+    transport: "stdio",
+    request: "oracle-agi.py",
+    args: ["hello world", "x=y"],
+    channel: "Local/args@agi-stdio-00000004;2",
+    uniqueId: "1795693524.9",
+    version: "GIT-master-f0c1c1a7b7",
+    callerIdNum: "5550000",
+    callerIdName: "Oracle Caller",
+    context: "agi-stdio",
+    extension: "args",
+    priority: 2,
+    threadId: "139972818859712",
+    variables: { AGISCRIPT: "oracle-agi.py" },
+    subroutines: SUBROUTINES,
+  });
+  const script = new FakeAgiScript(emulator);
+  const received = await drive(entries, script);
+  const expected = new TextDecoder().decode(
+    transcriptBytes(entries, "fromAsterisk"),
+  );
+  assert.equal(received, expected);
+  // SIGHUP came right after the reply to HANGUP, once.
+  const hangupReply = expected.indexOf("200 result=1\n511 ") + 13;
+  assert.deepEqual(script.sighups, [hangupReply]);
+  assert.equal(emulator.status, "HANGUP");
+  assert.equal(emulator.call.variables.get("GREETED"), "fromagi");
+});
+
+Deno.test("AgiEmulator answers both calls of fastagi.txt exactly as Asterisk did", async (t) => {
+  const entries = await load("fastagi.txt");
+  const split = entries.findIndex((e) =>
+    e.direction === "note" && e.text.includes("scenario 2")
+  );
+  const common = {
+    transport: "fastagi" as const,
+    version: "GIT-master-f0c1c1a7b7",
+    callerIdNum: "5550001",
+    callerIdName: "Fast Caller",
+    context: "agi-fast",
+    extension: "args",
+    priority: 2,
+  };
+  await t.step(
+    "scenario 1: commands, HANGUP, dead channel, half-close",
+    async () => {
+      const scenario = entries.slice(0, split);
+      const emulator = new AgiEmulator({
+        ...common,
+        request: "agi://127.0.0.1:14573/oracle-fast?mode=test&n=1",
+        args: ["hello world", "x=y"],
+        channel: "Local/args@agi-fast-00000005;2",
+        uniqueId: "1795693536.11",
+        threadId: "139972816299712",
+        variables: { AGISCRIPT: "oracle-fast" },
+        subroutines: SUBROUTINES,
+      });
+      const received = await drive(scenario, new FakeAgiScript(emulator));
+      assert.equal(
+        received,
+        new TextDecoder().decode(transcriptBytes(scenario, "fromAsterisk")),
+      );
+    },
+  );
+  await t.step("scenario 2: hangup during WAIT FOR DIGIT 5000", async () => {
+    const scenario = entries.slice(split);
+    const emulator = new AgiEmulator({
+      ...common,
+      request: "agi://127.0.0.1:14573/oracle-fast-2",
+      args: ["two", ""],
+      channel: "Local/args@agi-fast-00000006;2",
+      uniqueId: "1795693546.13",
+      threadId: "139972818859712",
+      // The recording's AMI Hangup came about 1 s into the wait.
+      faults: { hangupAfterMs: 1000 },
+    });
+    const received = await drive(scenario, new FakeAgiScript(emulator));
+    assert.equal(
+      received,
+      new TextDecoder().decode(transcriptBytes(scenario, "fromAsterisk")),
+    );
+    assert.equal(emulator.nowMs, 1000);
+    assert.equal(emulator.hungUpBy, "caller");
+  });
+});
