@@ -1023,11 +1023,8 @@ Deno.test({
       () => new AmiClient(pair, { timeout: Number.NaN }),
       TypeError,
     );
-    // @ts-expect-error: not an auth type
-    assert.throws(
-      () => new AmiClient(pair, { authType: "digest" }),
-      /authType/,
-    );
+    const digest = { authType: "digest" } as unknown as AmiClientOptions;
+    assert.throws(() => new AmiClient(pair, digest), /authType/);
     assert.throws(
       () => new AmiClient(pair, { maxPendingActions: 0 }),
       TypeError,
