@@ -1,0 +1,768 @@
+// Copyright the @pyst/asterisk authors. MIT license.
+// The loader: walks lexed lines the way `config_text_file_load` and
+// `process_text_line` (main/config.c) do and builds the categories. It is a
+// generator that yields its I/O needs (read a file, list a directory, run a
+// command) so the same code serves a synchronous and an asynchronous driver.
+//
+// Faithful details worth knowing:
+// - An include continues in `cfg->current`: the category most recently
+//   created (or appended to with `(+)`), not the includer's own pointer.
+// - Files matched by one glob share one loop: the block-comment depth and the
+//   current category carry from one file to the next, and only the first
+//   file read has its BOM removed.
+// - A bad line in an included file makes that file invalid (Asterisk stops
+//   reading it and the rest of its glob), but the includer carries on; only
+//   a bad line in the top-level file rejects the whole config. The include
+//   level is then not restored, as in Asterisk.
+
+import { LimitExceededError } from "../errors.ts";
+import { ConfigCategory, type ConfigVariable } from "./config_category.ts";
+import {
+  ConfigAccessError,
+  ConfigNotFoundError,
+  ConfigSyntaxError,
+  type ConfigSyntaxErrorCode,
+} from "./errors.ts";
+import {
+  type ConfigWarning,
+  type ConfigWarningCode,
+  ResolvedConfig,
+} from "./resolved_config.ts";
+import { categoryMatches } from "./_filter.ts";
+import {
+  expandBraces,
+  type GlobEntry,
+  type GlobMatch,
+  globPattern,
+  hasMagic,
+  joinPath,
+  unescapeGlob,
+} from "./_glob.ts";
+import { lex, type LineNode } from "./_lexer.ts";
+import { CategoryRecord, makeVariable } from "./_records.ts";
+import {
+  asciiEqualFold,
+  asciiLower,
+  quote,
+  skipBlanks,
+  trimBlanksEnd,
+} from "./_text.ts";
+
+/** Settings of one resolution. */
+export interface ResolverSettings {
+  configDir: string;
+  maxLineBytes: number;
+  maxIncludeDepth: number;
+  maxFiles: number;
+  allowOutsideConfigDir: boolean;
+  strict: boolean;
+  exec: boolean;
+}
+
+/** An I/O request the resolver yields. */
+export type IoRequest =
+  | { readonly op: "read"; readonly path: string }
+  | { readonly op: "list"; readonly path: string }
+  | { readonly op: "exec"; readonly command: string };
+
+/** The driver's answer to an {@linkcode IoRequest}. */
+export type IoReply =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: unknown };
+
+/** What output an `#exec` command produced. */
+export interface ExecOutput {
+  stdout: string;
+  stderr?: string | undefined;
+  code?: number | undefined;
+}
+
+/** The top-level input. */
+export type ResolverInput =
+  | {
+    readonly kind: "lines";
+    readonly lines: readonly LineNode[];
+    readonly file: string;
+  }
+  | { readonly kind: "text"; readonly text: string; readonly file: string }
+  | { readonly kind: "path"; readonly path: string };
+
+type LoadResult = "ok" | "missing" | "depth" | "invalid" | "failed";
+
+interface Site {
+  file: string;
+  line: number;
+  column: number;
+  text: string;
+}
+
+const NO_CATEGORIES: readonly CategoryRecord[] = [];
+
+/** Runs a resolution, yielding I/O requests. */
+export function* resolve(
+  input: ResolverInput,
+  settings: ResolverSettings,
+): Generator<IoRequest, ResolvedConfig, IoReply> {
+  const resolver = new Resolver(settings);
+  return yield* resolver.run(input);
+}
+
+class Resolver {
+  #s: ResolverSettings;
+  #categories: CategoryRecord[] = [];
+  #byName = new Map<string, CategoryRecord[]>();
+  #current: CategoryRecord | null = null;
+  #includeLevel = 0;
+  #nesting = 0;
+  #warnings: ConfigWarning[] = [];
+  #files: string[] = [];
+  #included = new Set<string>();
+  #clones = new Map<ConfigVariable, ConfigVariable>();
+  #lastExecError: unknown = undefined;
+
+  constructor(settings: ResolverSettings) {
+    this.#s = settings;
+  }
+
+  *run(input: ResolverInput): Generator<IoRequest, ResolvedConfig, IoReply> {
+    if (input.kind === "path") {
+      const result = yield* this.#loadPath(input.path, null);
+      if (result === "missing") {
+        const path = input.path.startsWith("/")
+          ? input.path
+          : joinPath(this.#s.configDir, input.path);
+        throw new ConfigNotFoundError(
+          `Cannot load config ${quote(input.path)}: file not found`,
+          { path },
+        );
+      }
+    } else {
+      this.#includeLevel = 1;
+      this.#countFile(input.file);
+      let lines: readonly LineNode[];
+      let depth = 0;
+      let nest: number[] = [];
+      if (input.kind === "text") {
+        const lexed = lex(input.text, {
+          maxLineBytes: this.#s.maxLineBytes,
+          stripBom: true,
+          depth: 0,
+          nest: [],
+        });
+        lines = lexed.lines;
+        depth = lexed.depth;
+        nest = lexed.nest;
+      } else {
+        lines = input.lines;
+        const last = lines[lines.length - 1];
+        depth = last === undefined ? 0 : last.depth;
+        nest = depth > 0 ? openCommentLines(lines, depth) : [];
+      }
+      yield* this.#processLines(lines, input.file, null);
+      this.#unterminated(input.file, depth, nest);
+      this.#includeLevel = 0;
+    }
+    return new ResolvedConfig({
+      categories: this.#categories.map((record) => new ConfigCategory(record)),
+      warnings: this.#warnings,
+      files: this.#files,
+    });
+  }
+
+  // ---- files -------------------------------------------------------------
+
+  *#loadPath(
+    name: string,
+    site: Site | null,
+  ): Generator<IoRequest, LoadResult, IoReply> {
+    if (this.#includeLevel === this.#s.maxIncludeDepth + 1) return "depth";
+    this.#includeLevel++;
+    const path = name.startsWith("/")
+      ? name
+      : joinPath(this.#s.configDir, name);
+    if (site !== null && !this.#s.allowOutsideConfigDir) {
+      this.#checkInside(name, path, site);
+    }
+    const matches = yield* this.#expand(path);
+    let count = 0;
+    let linesRead = 0;
+    let depth = 0;
+    let nest: number[] = [];
+    let cat = this.#current;
+    for (const match of matches) {
+      if (!match.regular) {
+        const at = site ?? { file: match.path, line: 0, column: 0, text: "" };
+        this.#warn(
+          "not-regular-file",
+          "warning",
+          `Not a regular file, ignored: ${quote(match.path)}`,
+          at.file,
+          at.line,
+          at.column,
+        );
+        continue;
+      }
+      const reply: IoReply = yield { op: "read", path: match.path };
+      if (!reply.ok) throw reply.error;
+      const text = reply.value as string | undefined;
+      if (text === undefined) continue;
+      count++;
+      this.#countFile(match.path);
+      const lexed = lex(text, {
+        maxLineBytes: this.#s.maxLineBytes,
+        stripBom: linesRead === 0,
+        depth,
+        nest,
+      });
+      linesRead += lexed.lines.length;
+      const done = yield* this.#processLines(lexed.lines, match.path, cat);
+      cat = done.cat;
+      if (!done.ok) return "invalid";
+      depth = lexed.depth;
+      nest = lexed.nest;
+      this.#unterminated(match.path, depth, nest);
+    }
+    this.#includeLevel--;
+    return count === 0 ? "missing" : "ok";
+  }
+
+  *#expand(path: string): Generator<IoRequest, GlobMatch[], IoReply> {
+    const out: GlobMatch[] = [];
+    for (const alternative of expandBraces(path)) {
+      if (!hasMagic(alternative)) {
+        out.push({ path: unescapeGlob(alternative), regular: true });
+        continue;
+      }
+      const matches = yield* globPattern<IoRequest>(
+        alternative,
+        (dir) => this.#list(dir),
+      );
+      for (const match of matches) out.push(match);
+    }
+    return out;
+  }
+
+  *#list(
+    dir: string,
+  ): Generator<IoRequest, readonly GlobEntry[] | undefined, unknown> {
+    const reply = (yield { op: "list", path: dir }) as IoReply;
+    if (!reply.ok) throw reply.error;
+    return reply.value as readonly GlobEntry[] | undefined;
+  }
+
+  #checkInside(name: string, path: string, site: Site): void {
+    let dir = this.#s.configDir;
+    while (dir.length > 1 && dir.endsWith("/")) dir = dir.slice(0, -1);
+    const outside = path.split("/").includes("..") ||
+      (path.startsWith("/") && dir !== "/" &&
+        path !== dir && !path.startsWith(dir + "/"));
+    if (outside) {
+      throw new ConfigAccessError(
+        `Cannot include ${
+          quote(name)
+        }: the path is outside the config directory ${
+          quote(this.#s.configDir)
+        }`,
+        {
+          path: name,
+          configDir: this.#s.configDir,
+          file: site.file,
+          line: site.line,
+        },
+      );
+    }
+  }
+
+  #countFile(path: string): void {
+    if (this.#files.length >= this.#s.maxFiles) {
+      throw new LimitExceededError(
+        "maxFiles",
+        this.#s.maxFiles,
+        `Cannot load config: more than ${this.#s.maxFiles} files read (an include loop?)`,
+      );
+    }
+    this.#files.push(path);
+  }
+
+  #unterminated(file: string, depth: number, nest: readonly number[]): void {
+    if (depth <= 0) return;
+    const line = nest[depth - 1] ?? 0;
+    this.#warn(
+      "unterminated-comment",
+      "warning",
+      `Unterminated block comment beginning on line ${line}`,
+      file,
+      line,
+      1,
+    );
+  }
+
+  // ---- lines -------------------------------------------------------------
+
+  *#processLines(
+    lines: readonly LineNode[],
+    file: string,
+    start: CategoryRecord | null,
+  ): Generator<
+    IoRequest,
+    { ok: boolean; cat: CategoryRecord | null },
+    IoReply
+  > {
+    let cat = start;
+    const n = lines.length;
+    for (let i = 0; i < n; i++) {
+      const line = lines[i]!;
+      if (line.stray) {
+        this.#warn(
+          "stray-comment-end",
+          "warning",
+          'Unmatched "--;" outside a block comment: what follows is comment until the next ";--"',
+          file,
+          line.line,
+          line.raw.indexOf("--;") + 1,
+        );
+      }
+      switch (line.kind) {
+        case "item":
+          if (cat === null) {
+            this.#fail(
+              "no-category",
+              "No category context for line",
+              file,
+              line,
+            );
+            return { ok: false, cat };
+          }
+          this.#item(line, file, cat);
+          break;
+        case "section": {
+          const next = this.#section(line, file);
+          if (next === null) return { ok: false, cat };
+          cat = next;
+          break;
+        }
+        case "directive": {
+          const ok = yield* this.#directive(line, file);
+          if (!ok) return { ok: false, cat };
+          break;
+        }
+        case "malformed":
+          if (line.fatal) {
+            this.#fail(
+              line.problem as ConfigSyntaxErrorCode,
+              line.message,
+              file,
+              line,
+            );
+            return { ok: false, cat };
+          }
+          this.#warn(
+            line.problem!,
+            "warning",
+            line.message,
+            file,
+            line.line,
+            line.column,
+          );
+          break;
+        default:
+          break;
+      }
+    }
+    return { ok: true, cat };
+  }
+
+  #item(line: LineNode, file: string, cat: CategoryRecord): void {
+    const vars = cat.variables;
+    if (line.operator === "+=") {
+      let found = -1;
+      for (let i = vars.length - 1; i >= 0; i--) {
+        if (vars[i]!.name === line.name) {
+          found = i;
+          break;
+        }
+      }
+      if (found < 0) {
+        vars.push(
+          makeVariable(line.name, line.value, false, false, file, line.line),
+        );
+        return;
+      }
+      const replace = vars[found]!;
+      const joined = replace.value + line.tail;
+      const end = trimBlanksEnd(joined, 0, joined.length);
+      const begin = skipBlanks(joined, 0, end);
+      this.#update(cat, replace.name, joined.slice(begin, end), replace.value);
+      return;
+    }
+    vars.push(
+      makeVariable(
+        line.name,
+        line.value,
+        line.operator === "=>",
+        false,
+        file,
+        line.line,
+      ),
+    );
+  }
+
+  /** `ast_variable_update`: replace the last variable matching name and value. */
+  #update(
+    cat: CategoryRecord,
+    name: string,
+    value: string,
+    match: string,
+  ): void {
+    const vars = cat.variables;
+    let found = -1;
+    for (let i = 0; i < vars.length; i++) {
+      const v = vars[i]!;
+      if (
+        asciiEqualFold(v.name, name) &&
+        (match === "" || asciiEqualFold(v.value, match))
+      ) found = i;
+    }
+    if (found < 0) return;
+    const old = vars[found]!;
+    vars[found] = makeVariable(
+      name,
+      value,
+      old.object,
+      false,
+      old.file,
+      old.line,
+    );
+  }
+
+  #section(line: LineNode, file: string): CategoryRecord | null {
+    const name = line.name;
+    let created: CategoryRecord | null = new CategoryRecord(
+      name,
+      false,
+      file,
+      line.line,
+    );
+    let cat = created;
+    const options = line.options;
+    if (options !== undefined) {
+      for (const option of options) {
+        if (option === "!") {
+          cat.isTemplate = true;
+        } else if (option.charCodeAt(0) === 43) {
+          const target = this.#find(name, option.slice(1), "&");
+          if (target === undefined) {
+            this.#fail(
+              "missing-append-target",
+              `Category addition requested, but category ${
+                quote(name)
+              } does not exist`,
+              file,
+              line,
+            );
+            return null;
+          }
+          cat = target;
+          if (created !== null) {
+            this.#current = target;
+            if (created.isTemplate) target.isTemplate = true;
+            for (const v of created.variables) target.variables.push(v);
+            created = null;
+          }
+        } else {
+          const base = this.#find(option, "TEMPLATES=include", ",");
+          if (base === undefined) {
+            this.#fail(
+              "missing-base",
+              `Inheritance requested, but category ${
+                quote(option)
+              } does not exist`,
+              file,
+              line,
+            );
+            return null;
+          }
+          this.#inherit(cat, base);
+        }
+      }
+    }
+    if (line.ignored !== "") {
+      this.#warn(
+        "ignored-text",
+        "lint",
+        `Text after the section header is ignored: ${quote(line.ignored)}`,
+        file,
+        line.line,
+        line.column,
+      );
+    }
+    if (created !== null) {
+      this.#categories.push(created);
+      const list = this.#byName.get(created.lower);
+      if (list === undefined) this.#byName.set(created.lower, [created]);
+      else list.push(created);
+      this.#current = created;
+    }
+    return cat;
+  }
+
+  #find(name: string, filter: string, sep: string): CategoryRecord | undefined {
+    const pool = name === ""
+      ? this.#categories
+      : this.#byName.get(asciiLower(name)) ?? NO_CATEGORIES;
+    for (const cat of pool) {
+      if (categoryMatches(cat, name, filter, sep)) return cat;
+    }
+    return undefined;
+  }
+
+  #inherit(cat: CategoryRecord, base: CategoryRecord): void {
+    cat.templates.push(base.name);
+    const source = base.variables;
+    const n = source.length;
+    const target = cat.variables;
+    for (let i = 0; i < n; i++) {
+      const v = source[i]!;
+      if (v.inherited) {
+        target.push(v);
+        continue;
+      }
+      let clone = this.#clones.get(v);
+      if (clone === undefined) {
+        clone = makeVariable(v.name, v.value, v.object, true, v.file, v.line);
+        this.#clones.set(v, clone);
+      }
+      target.push(clone);
+    }
+  }
+
+  *#directive(
+    line: LineNode,
+    file: string,
+  ): Generator<IoRequest, boolean, IoReply> {
+    const word = asciiLower(line.name);
+    const shown = quote("#" + line.name);
+    let kind: "include" | "tryinclude" | "exec";
+    if (word === "include" || word === "tryinclude") {
+      kind = word;
+    } else if (word === "exec") {
+      if (!this.#s.exec) {
+        this.#warn(
+          "exec-disabled",
+          "warning",
+          "Cannot perform #exec: running commands is not enabled",
+          file,
+          line.line,
+          line.column,
+        );
+        return true;
+      }
+      kind = "exec";
+    } else {
+      this.#warn(
+        "unknown-directive",
+        "warning",
+        `Unknown directive ${shown}, line ignored`,
+        file,
+        line.line,
+        line.column,
+      );
+      return true;
+    }
+    const argument = line.argument;
+    if (argument === undefined) {
+      this.#warn(
+        "missing-argument",
+        "warning",
+        `Directive ${shown} needs an argument, line ignored`,
+        file,
+        line.line,
+        line.column,
+      );
+      return true;
+    }
+    const site: Site = {
+      file,
+      line: line.line,
+      column: line.column,
+      text: line.raw,
+    };
+    let result: LoadResult;
+    this.#nesting++;
+    try {
+      if (kind === "exec") {
+        result = yield* this.#execInclude(argument, site);
+      } else {
+        if (this.#included.has(argument)) {
+          this.#warn(
+            "duplicate-include",
+            "warning",
+            `Same file included more than once: ${quote(argument)}`,
+            file,
+            line.line,
+            line.column,
+          );
+        }
+        this.#included.add(argument);
+        result = yield* this.#loadPath(argument, site);
+      }
+    } finally {
+      this.#nesting--;
+    }
+    if (result === "depth") {
+      const message =
+        `Maximum include depth (${this.#s.maxIncludeDepth}) exceeded: ${
+          quote(argument)
+        } not read`;
+      if (kind === "tryinclude") {
+        this.#warn(
+          "include-depth",
+          "warning",
+          message,
+          file,
+          line.line,
+          line.column,
+        );
+        return true;
+      }
+      this.#fail("include-depth", message, file, line);
+      return false;
+    }
+    if (result === "failed") {
+      this.#fail(
+        "exec-failed",
+        `Cannot run #exec ${quote(argument)}: ${describe(this.#lastExecError)}`,
+        file,
+        line,
+        this.#lastExecError,
+      );
+      return false;
+    }
+    if (result === "missing" && kind !== "tryinclude") {
+      this.#fail(
+        "missing-include",
+        `The file ${
+          quote(argument)
+        } was listed as a #include but it does not exist`,
+        file,
+        line,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  *#execInclude(
+    command: string,
+    site: Site,
+  ): Generator<IoRequest, LoadResult, IoReply> {
+    const reply: IoReply = yield { op: "exec", command };
+    if (!reply.ok) {
+      this.#lastExecError = reply.error;
+      return "failed";
+    }
+    const output = reply.value as ExecOutput;
+    const at = [site.file, site.line, site.column] as const;
+    for (const text of (output.stderr ?? "").split("\n")) {
+      if (text.trim() !== "") {
+        this.#warn(
+          "exec-stderr",
+          "warning",
+          `#exec ${quote(command)}: ${text}`,
+          ...at,
+        );
+      }
+    }
+    if (output.code !== undefined && output.code !== 0) {
+      this.#warn(
+        "exec-status",
+        "warning",
+        `#exec ${quote(command)} exited with status ${output.code}`,
+        ...at,
+      );
+    }
+    if (output.stdout === "") {
+      this.#warn(
+        "exec-no-output",
+        "warning",
+        `#exec ${quote(command)} generated no usable output`,
+        ...at,
+      );
+    }
+    if (this.#includeLevel === this.#s.maxIncludeDepth + 1) return "depth";
+    this.#includeLevel++;
+    const name = `#exec ${command}`;
+    this.#countFile(name);
+    const lexed = lex(output.stdout, {
+      maxLineBytes: this.#s.maxLineBytes,
+      stripBom: true,
+      depth: 0,
+      nest: [],
+    });
+    const done = yield* this.#processLines(lexed.lines, name, this.#current);
+    if (!done.ok) return "invalid";
+    this.#unterminated(name, lexed.depth, lexed.nest);
+    this.#includeLevel--;
+    return "ok";
+  }
+
+  // ---- reporting ---------------------------------------------------------
+
+  #warn(
+    code: ConfigWarningCode,
+    severity: ConfigWarning["severity"],
+    message: string,
+    file: string,
+    line: number,
+    column: number,
+  ): void {
+    this.#warnings.push({ code, severity, message, file, line, column });
+  }
+
+  /** A line that invalidates its file: throws at top level, else records. */
+  #fail(
+    code: ConfigSyntaxErrorCode,
+    message: string,
+    file: string,
+    line: LineNode,
+    cause?: unknown,
+  ): void {
+    if (this.#nesting === 0 || this.#s.strict) {
+      const detail = message.charAt(0).toLowerCase() + message.slice(1);
+      throw new ConfigSyntaxError(
+        `Cannot load config ${
+          quote(file)
+        }: ${detail} at line ${line.line}, column ${line.column}`,
+        {
+          code,
+          file,
+          line: line.line,
+          column: line.column,
+          text: line.raw,
+          cause,
+        },
+      );
+    }
+    this.#warn(code, "error", message, file, line.line, line.column);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Lines where still-open block comments began, for an edited document. */
+function openCommentLines(lines: readonly LineNode[], depth: number): number[] {
+  const nest: number[] = [];
+  let previous = 0;
+  for (const line of lines) {
+    if (line.depth > previous) {
+      for (let d = Math.max(previous, 0); d < line.depth; d++) {
+        nest[d] = line.line;
+      }
+    }
+    previous = line.depth;
+  }
+  nest.length = Math.max(depth, 0);
+  return nest;
+}
