@@ -9,8 +9,10 @@
 
 /** The tokens of an AGI status-line tail. */
 export interface AgiTokens {
-  /** `key=value` tokens in order (quotes around a value removed). */
+  /** `key=value` tokens but `endpos`, in order (quotes around a value removed). */
   fields: Record<string, string>;
+  /** The value of the `endpos=` token, if any. */
+  endpos: string | undefined;
   /** Every other word, in order. */
   words: string[];
 }
@@ -28,6 +30,7 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function parseAgiTokens(text: string, from = 0): AgiTokens {
   const fields: Record<string, string> = {};
   const words: string[] = [];
+  let endpos: string | undefined;
   const length = text.length;
   let i = from;
   while (i < length) {
@@ -52,10 +55,11 @@ export function parseAgiTokens(text: string, from = 0): AgiTokens {
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
         value = value.slice(1, -1);
       }
-      fields[key] = value;
+      if (key === "endpos") endpos = value;
+      else fields[key] = value;
     } else {
       words.push(text.slice(start, i));
     }
   }
-  return { fields, words };
+  return { fields, words, endpos };
 }

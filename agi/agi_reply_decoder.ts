@@ -264,19 +264,31 @@ function parseStatus(code: number, line: string): AgiReply {
     data = line.slice(at + 1, close);
     at = close + 1;
   }
-  const { fields, words } = parseAgiTokens(line, at);
+  if (at >= line.length) {
+    // The common case, e.g. "200 result=0" or "200 result=1 (value)".
+    return {
+      code,
+      result,
+      data,
+      endpos: undefined,
+      fields: {},
+      text: "",
+      usage: undefined,
+      interim: undefined,
+      lines,
+    };
+  }
+  const tokens = parseAgiTokens(line, at);
+  const { fields, words } = tokens;
   let endpos: number | undefined;
-  if (fields.endpos !== undefined) {
-    if (!INTEGER.test(fields.endpos)) {
+  if (tokens.endpos !== undefined) {
+    if (!INTEGER.test(tokens.endpos)) {
       throw new ProtocolError(
         `Cannot decode AGI reply: ${quote(line)} has a bad endpos`,
-        {
-          line,
-        },
+        { line },
       );
     }
-    endpos = Number(fields.endpos);
-    delete fields.endpos;
+    endpos = Number(tokens.endpos);
   }
   return {
     code,

@@ -429,10 +429,12 @@ export class AgiSession {
     line: string,
     options: AgiCommandOptions = {},
   ): Promise<AgiReply> {
-    checkAgiLine(
-      line,
-      `Cannot run AGI command ${JSON.stringify(line.slice(0, 40))}`,
-    );
+    checkAgiLine(line, "run");
+    return await this.#execute(line, options);
+  }
+
+  /** Runs a checked line and maps its status code to a typed error. */
+  async #execute(line: string, options: AgiCommandOptions): Promise<AgiReply> {
     const reply = await this.#enqueue(line, options);
     switch (reply.code) {
       case 200:
@@ -1288,7 +1290,7 @@ export class AgiSession {
     }
     const reason = raw.slice(open + 2, close);
     if (reason === "hangup") throw this.#hangupError(line, reply);
-    const { fields } = parseAgiTokens(raw, close + 1);
+    const { fields, endpos } = parseAgiTokens(raw, close + 1);
     const results: AgiSpeechHypothesis[] = [];
     const count = Math.min(Number(fields.results ?? 0), 1024);
     for (let i = 0; i < count; i++) {
@@ -1301,9 +1303,7 @@ export class AgiSession {
     return {
       reason,
       digit: fields.digit,
-      endposSamples: fields.endpos === undefined
-        ? undefined
-        : Number(fields.endpos),
+      endposSamples: endpos === undefined ? undefined : Number(endpos),
       results,
     };
   }
@@ -1421,7 +1421,7 @@ export class AgiSession {
     options: AgiCommandOptions,
   ): Promise<{ line: string; reply: AgiReply }> {
     const line = formatAgiCommand(command, args).slice(0, -1);
-    return { line, reply: await this.command(line, options) };
+    return { line, reply: await this.#execute(line, options) };
   }
 
   async #say(

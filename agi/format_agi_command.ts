@@ -1,5 +1,5 @@
 // Copyright the @pyst/asterisk authors. MIT license.
-import { checkAgiLine } from "./_check_agi_line.ts";
+import { checkAgiLine, what } from "./_check_agi_line.ts";
 import { AgiQuoted } from "./agi_quoted.ts";
 
 export { AgiQuoted, agiQuoted } from "./agi_quoted.ts";
@@ -51,20 +51,23 @@ export function formatAgiCommand(
       `Cannot format AGI command: expected a string, got ${typeof command}`,
     );
   }
-  const what = `Cannot format AGI command ${
-    JSON.stringify(command.slice(0, 40))
-  }`;
   let line = command;
   for (let index = 0; index < args.length; index++) {
-    line += " " + formatArgument(args[index], index, what);
+    line += " " + formatArgument(args[index], index, command);
   }
-  checkAgiLine(line, what);
-  const words = command.split(/[ \t]+/).filter((word) => word !== "").length +
-    args.length;
-  if (words > MAX_WORDS) {
-    throw new TypeError(
-      `${what}: ${words} words exceed Asterisk's ${MAX_WORDS}`,
-    );
+  checkAgiLine(line, "format");
+  // Each command word is at least one character: count them only when the
+  // total could exceed the limit.
+  if (args.length + command.length > MAX_WORDS) {
+    const words = command.split(/[ \t]+/).filter((word) => word !== "").length +
+      args.length;
+    if (words > MAX_WORDS) {
+      throw new TypeError(
+        `${
+          what("format", command)
+        }: ${words} words exceed Asterisk's ${MAX_WORDS}`,
+      );
+    }
   }
   return line + "\n";
 }
@@ -72,12 +75,14 @@ export function formatAgiCommand(
 function formatArgument(
   arg: AgiArgument | undefined,
   index: number,
-  what: string,
+  command: string,
 ): string {
   if (typeof arg === "number") {
     if (!Number.isFinite(arg)) {
       throw new TypeError(
-        `${what}: argument ${index} is ${arg}, not a finite number`,
+        `${
+          what("format", command)
+        }: argument ${index} is ${arg}, not a finite number`,
       );
     }
     return String(arg);
@@ -92,14 +97,18 @@ function formatArgument(
     text = arg;
   } else {
     throw new TypeError(
-      `${what}: argument ${index} must be a string, number or AgiQuoted, got ${typeof arg}`,
+      `${
+        what("format", command)
+      }: argument ${index} must be a string, number or AgiQuoted, got ${typeof arg}`,
     );
   }
   const bad = FORBIDDEN.exec(text);
   if (bad !== null) {
     const name = bad[0] === "\r" ? "CR" : bad[0] === "\n" ? "LF" : "NUL";
     throw new TypeError(
-      `${what}: argument ${index} contains ${name}, which AGI cannot carry`,
+      `${
+        what("format", command)
+      }: argument ${index} contains ${name}, which AGI cannot carry`,
     );
   }
   return quote ? `"${text.replace(/["\\]/g, "\\$&")}"` : text;
