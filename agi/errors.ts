@@ -116,12 +116,14 @@ export class AgiInvalidCommandError extends AgiError {
 
 /**
  * Asterisk answered `511 Command Not Permitted on a dead channel or intercept
- * routine`: the channel is gone (or AGI runs in an intercept routine) and the
- * command is not allowed there.
+ * routine`: the channel is gone and the command is not allowed on a dead
+ * channel. It is an {@linkcode AgiHangupError}, so one `catch` handles both;
+ * in the rare case of AGI run from an intercept routine the channel is still
+ * up (`AgiSession.hungUp` tells).
  *
  * @example Recognising a dead channel
  * ```ts
- * import { AgiDeadChannelError } from "@pyst/asterisk/agi";
+ * import { AgiDeadChannelError, AgiHangupError } from "@pyst/asterisk/agi";
  * import assert from "node:assert/strict";
  *
  * const error = new AgiDeadChannelError(
@@ -129,9 +131,10 @@ export class AgiInvalidCommandError extends AgiError {
  *   { command: "ANSWER" },
  * );
  * assert.equal(error.name, "AgiDeadChannelError");
+ * assert.ok(error instanceof AgiHangupError);
  * ```
  */
-export class AgiDeadChannelError extends AgiError {
+export class AgiDeadChannelError extends AgiHangupError {
   /**
    * Creates a dead-channel error.
    *

@@ -200,7 +200,10 @@ function mainSequence(script: string, channel: string): Expectation[] {
     line,
     run,
     error: AgiDeadChannelError,
-    check: (error) => assert.equal((error as AgiError).reply?.code, 511),
+    check: (error) => {
+      assert.equal((error as AgiError).reply?.code, 511);
+      assert.ok(error instanceof AgiHangupError);
+    },
   });
   return [
     { line: "ANSWER", run: (s) => s.answer(), value: undefined },
