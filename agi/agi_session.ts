@@ -251,7 +251,8 @@ export interface AgiDatabaseEntry {
 
 interface Queued {
   readonly line: string;
-  readonly options: AgiCommandOptions;
+  readonly timeoutMs: number | undefined;
+  readonly signal: AbortSignal | undefined;
   readonly resolve: (reply: AgiReply) => void;
   readonly reject: (error: unknown) => void;
   onAbort: (() => void) | undefined;
@@ -1480,12 +1481,7 @@ export class AgiSession {
 
   #enqueue(line: string, options: AgiCommandOptions): Promise<AgiReply> {
     if (this.#closedBy !== undefined) {
-      return Promise.reject(
-        new ConnectionClosedError(
-          `Cannot run AGI command ${JSON.stringify(line)}: session closed`,
-          { cause: this.#closedBy },
-        ),
-      );
+      return Promise.reject(this.#closedError(line, this.#closedBy));
     }
     const timeoutMs =
       checkTimeout(options.commandTimeoutMs, "commandTimeoutMs") ??
@@ -1506,9 +1502,8 @@ export class AgiSession {
     return new Promise<AgiReply>((resolve, reject) => {
       const item: Queued = {
         line,
-        options: timeoutMs === undefined
-          ? { ...options }
-          : { ...options, commandTimeoutMs: timeoutMs },
+        timeoutMs,
+        signal,
         resolve,
         reject,
         onAbort: undefined,
@@ -1537,9 +1532,7 @@ export class AgiSession {
         item !== undefined;
         item = this.#queue.shift()
       ) {
-        if (item.onAbort !== undefined) {
-          item.options.signal!.removeEventListener("abort", item.onAbort);
-        }
+        item.signal?.removeEventListener("abort", item.onAbort!);
         await this.#send(item);
       }
     } finally {
@@ -1548,21 +1541,9 @@ export class AgiSession {
   }
 
   async #send(item: Queued): Promise<void> {
-    const { line, options } = item;
-    if (this.#closedBy !== undefined) {
-      item.reject(
-        new ConnectionClosedError(
-          `Cannot run AGI command ${JSON.stringify(line)}: session closed`,
-          {
-            cause: this.#closedBy,
-          },
-        ),
-      );
-      return;
-    }
-    const timeoutMs = options.commandTimeoutMs;
+    const { line, timeoutMs } = item;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let signal = options.signal;
+    let signal = item.signal;
     if (timeoutMs !== undefined) {
       const timeout = new AbortController();
       timer = setTimeout(() =>
@@ -1604,17 +1585,17 @@ export class AgiSession {
     if (this.#closedBy !== undefined) return;
     this.#closedBy = reason;
     for (const item of this.#queue.splice(0)) {
-      if (item.onAbort !== undefined) {
-        item.options.signal!.removeEventListener("abort", item.onAbort);
-      }
-      item.reject(
-        new ConnectionClosedError(
-          `Cannot run AGI command ${JSON.stringify(item.line)}: session closed`,
-          { cause: reason },
-        ),
-      );
+      item.signal?.removeEventListener("abort", item.onAbort!);
+      item.reject(this.#closedError(item.line, reason));
     }
     if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  #closedError(line: string, cause: Error): ConnectionClosedError {
+    return new ConnectionClosedError(
+      `Cannot run AGI command ${JSON.stringify(line)}: session closed`,
+      { cause },
+    );
   }
 
   #trace(direction: "send" | "receive", line: string): void {

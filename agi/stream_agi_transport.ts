@@ -121,7 +121,8 @@ export class StreamAgiTransport implements AgiTransport {
   /**
    * Starts reading `readable` at once.
    *
-   * @param readable Bytes from Asterisk (the environment block first).
+   * @param readable Bytes from Asterisk (the environment block first when
+   * `environment` is true).
    * @param writable Bytes to Asterisk.
    * @param options Limits.
    * @throws {TypeError} If a stream is locked or a limit is not a positive integer.
