@@ -51,15 +51,33 @@ if (import.meta.main) {
     Deno.stdin.readable,
     Deno.stdout.writable,
   );
-  const onSighup = () => session.notifyHangup();
-  Deno.addSignalListener("SIGHUP", onSighup);
+  let sighup!: () => void;
+  const sighupSeen = new Promise<void>((resolve) => (sighup = resolve));
+  Deno.addSignalListener("SIGHUP", () => {
+    session.notifyHangup();
+    sighup();
+  });
+  let hungUp = true;
   try {
     await ivr(session, Deno.args);
   } catch (error) {
-    if (!isHangup(error)) throw error;
+    if (!isHangup(error)) {
+      hungUp = false;
+      throw error;
+    }
     console.error("caller hung up");
   } finally {
-    Deno.removeSignalListener("SIGHUP", onSighup);
+    // Asterisk sends SIGHUP just after the reply that showed the hangup; a
+    // SIGHUP that lands while Deno exits kills the process (status 129), so
+    // wait for it before leaving.
+    if (hungUp) {
+      let timer: number | undefined;
+      await Promise.race([
+        sighupSeen,
+        new Promise((resolve) => (timer = setTimeout(resolve, 2000))),
+      ]);
+      clearTimeout(timer);
+    }
     await session.close();
   }
 }
