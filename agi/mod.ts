@@ -66,3 +66,4 @@ export * from "./errors.ts";
 export * from "./format_agi_command.ts";
 export * from "./parse_agi_environment.ts";
 export * from "./stream_agi_transport.ts";
+export * from "./agitb.ts";
