@@ -84,7 +84,10 @@ Deno.test({
       variables: { A: "hello world", WHICH: "A", N: "3" },
       database: { "cf/100": "5550100" },
     });
-    assert.equal(call.expand("${CHANNEL}-${A}"), "Local/a@b-0001;2-hello world");
+    assert.equal(
+      call.expand("${CHANNEL}-${A}"),
+      "Local/a@b-0001;2-hello world",
+    );
     assert.equal(call.expand("${${WHICH}}"), "hello world");
     assert.equal(call.expand("${A:6}"), "world");
     assert.equal(call.expand("${A:0:5}"), "hello");
@@ -113,7 +116,11 @@ Deno.test({
     assert.deepEqual(call.played, ["beep"]);
     assert.equal(call.variables.get("PLAYBACKSTATUS"), "FAILED");
     assert.equal(run("verbose", "2,hi, there"), 0);
-    assert.deepEqual(call.verbose, [{ message: "hi, there", level: 2, line: "hi, there" }]);
+    assert.deepEqual(call.verbose, [{
+      message: "hi, there",
+      level: 2,
+      line: "hi, there",
+    }]);
     assert.equal(call.answered, false);
     run("answer", "");
     assert.equal(call.answered, true);

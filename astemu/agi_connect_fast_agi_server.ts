@@ -54,18 +54,23 @@ export interface FastAgiAddress {
  * import { AgiEmulator, connectFastAgiServer } from "@pyst/asterisk/astemu";
  * import assert from "node:assert/strict";
  *
- * // A FastAGI "server" that answers the call and closes.
+ * // A FastAGI "server" that answers the call and hangs up its end.
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const served = (async () => {
  *   const conn = await listener.accept();
- *   const reader = conn.readable.pipeThrough(new TextDecoderStream()).getReader();
+ *   const buffer = new Uint8Array(4096);
  *   let text = "";
- *   while (!text.includes("\n\n")) text += (await reader.read()).value;
- *   const writer = conn.writable.getWriter();
- *   await writer.write(new TextEncoder().encode("ANSWER\n"));
- *   while (!text.includes("200 result=0\n")) text += (await reader.read()).value;
- *   await writer.close();
- *   await reader.cancel();
+ *   const waitFor = async (needle: string) => {
+ *     while (!text.includes(needle)) {
+ *       const n = await conn.read(buffer);
+ *       if (n === null) break;
+ *       text += new TextDecoder().decode(buffer.subarray(0, n));
+ *     }
+ *   };
+ *   await waitFor("\n\n");
+ *   await conn.write(new TextEncoder().encode("ANSWER\n"));
+ *   await waitFor("200 result=0\n");
+ *   conn.close();
  *   return text;
  * })();
  *

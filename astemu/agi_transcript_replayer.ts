@@ -146,7 +146,7 @@ export class AgiTranscriptReplayer implements AgiAsteriskSide {
           write(entry.bytes);
           continue;
         }
-        await writing;
+        // Not waiting for the writes: a script may send before it reads.
         const got = await lines.next(this.#lineTimeoutMs);
         const expected = escapeWireLine(entry.bytes);
         if (got === "timeout" || got === undefined) {
