@@ -71,7 +71,7 @@ if (import.meta.main) {
     // SIGHUP that lands while Deno exits kills the process (status 129), so
     // wait for it before leaving.
     if (hungUp) {
-      let timer: number | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         sighupSeen,
         new Promise((resolve) => (timer = setTimeout(resolve, 2000))),
