@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { LimitExceededError } from "../errors.ts";
 import { AmiMessage } from "./ami_message.ts";
 import { EventQueue } from "./_event_queue.ts";
+import type { AmiEventSubscriptionOptions } from "./ami_event_subscription.ts";
 
 function event(name: string, n: number): AmiMessage {
   return new AmiMessage([["Event", name], ["N", String(n)]]);
@@ -201,11 +202,10 @@ Deno.test({
     assert.equal((await first).value?.get("N"), "1");
     assert.throws(() => new EventQueue({ bufferSize: 0 }), TypeError);
     assert.throws(() => new EventQueue({ bufferSize: 1.5 }), TypeError);
-    // @ts-expect-error: not a policy
-    assert.throws(
-      () => new EventQueue({ overflow: "block" }),
-      /overflow must be/,
-    );
+    const block = {
+      overflow: "block",
+    } as unknown as AmiEventSubscriptionOptions;
+    assert.throws(() => new EventQueue(block), /overflow must be/);
     // @ts-expect-error: not a filter
     assert.throws(() => new EventQueue({ filter: 42 }), TypeError);
   },

@@ -1639,7 +1639,8 @@ export class AmiClient extends EventTarget {
     try {
       await this.#request(conn, login, signal);
     } catch (error) {
-      if (error instanceof AmiActionError) {
+      // "Asterisk is shutting down" is no verdict on the credentials.
+      if (error instanceof AmiActionError && !isShuttingDown(error)) {
         throw new AmiAuthenticationError(username, error.reply, {
           cause: error,
         });
@@ -1788,7 +1789,12 @@ export class AmiClient extends EventTarget {
         conn = await this.#open(undefined, false);
       } catch (error) {
         lastError = error;
-        if (error instanceof AmiAuthenticationError) {
+        // Wrong credentials will not get better; a login still in use
+        // (the old session not yet noticed as gone) may.
+        if (
+          error instanceof AmiAuthenticationError &&
+          !/already in use/i.test(error.responseMessage ?? "")
+        ) {
           this.#reportError(error, undefined);
           await this.#shutdown(error);
           return;
@@ -2021,6 +2027,10 @@ function originateResult(
     response,
     event,
   };
+}
+
+function isShuttingDown(error: AmiActionError): boolean {
+  return /shutting down/i.test(error.responseMessage ?? "");
 }
 
 function closedError(pending: Pending, cause: unknown): ConnectionClosedError {
