@@ -463,33 +463,28 @@ type Listener = EventListenerOrEventListenerObject;
  * Use `connectAmi` for TCP/TLS; build the client yourself for any other
  * transport.
  *
- * @example Talking to a scripted server over in-memory streams
+ * @example A client on any stream pair
  * ```ts
  * import { AmiClient } from "@pyst/asterisk/manager";
+ * import { startAmiEmulator } from "@pyst/asterisk/astemu";
  * import assert from "node:assert/strict";
  *
- * const toClient = new TransformStream<Uint8Array, Uint8Array>();
- * const toServer = new TransformStream<Uint8Array, Uint8Array>();
- * const client = new AmiClient({
- *   readable: toClient.readable,
- *   writable: toServer.writable,
+ * await using asterisk = await startAmiEmulator({ listen: false });
+ * // Any { readable, writable } byte stream pair will do; this one is in memory.
+ * const { readable, writable } = asterisk.connectInMemory();
+ * const ami = new AmiClient({ readable, writable }, {
+ *   username: "admin",
+ *   secret: "admin",
  * });
- *
- * // The "server": a banner, then a reply to whatever the client sends.
- * const server = toClient.writable.getWriter();
- * const encoder = new TextEncoder();
- * await server.write(encoder.encode("Asterisk Call Manager/13.0.0\r\n"));
- * const connected = client.connect();
- * await connected;
- * const reply = client.send({ Action: "Ping" });
- * const { value } = await toServer.readable.getReader().read();
- * const actionId = /ActionID: (.*)\r\n/.exec(new TextDecoder().decode(value))![1];
- * await server.write(encoder.encode(
- *   `Response: Success\r\nActionID: ${actionId}\r\nPing: Pong\r\n\r\n`,
- * ));
- * assert.equal((await reply).get("Ping"), "Pong");
- * assert.equal(client.version, "13.0.0");
- * await client.close();
+ * const log: string[] = [];
+ * ami.addEventListener("connected", (event) => {
+ *   log.push(`connected to AMI ${event.detail.version}`);
+ * });
+ * await ami.connect();
+ * assert.equal((await ami.send({ Action: "Ping" })).get("Ping"), "Pong");
+ * await ami.logoff();
+ * assert.deepEqual(log, ["connected to AMI 13.0.0"]);
+ * assert.equal(ami.state, "closed");
  * ```
  */
 export class AmiClient extends EventTarget {
@@ -710,10 +705,23 @@ export class AmiClient extends EventTarget {
    * @throws {LimitExceededError} If `maxPendingActions` are already pending.
    * @throws {TypeError} If the action cannot be encoded.
    *
-   * @example Sending an action (see the class example for a full setup)
-   * ```ts ignore
-   * const reply = await client.send({ Action: "Getvar", Variable: "X" });
-   * console.log(reply.get("Value"));
+   * @example Reading a variable
+   * ```ts
+   * import { AmiClient } from "@pyst/asterisk/manager";
+   * import { startAmiEmulator } from "@pyst/asterisk/astemu";
+   * import assert from "node:assert/strict";
+   *
+   * await using asterisk = await startAmiEmulator({
+   *   listen: false,
+   *   variables: { COLOR: "blue" },
+   * });
+   * await using ami = new AmiClient(asterisk.connectInMemory(), {
+   *   username: "admin",
+   *   secret: "admin",
+   * });
+   * await ami.connect();
+   * const reply = await ami.send({ Action: "Getvar", Variable: "COLOR" });
+   * assert.equal(reply.get("Value"), "blue");
    * ```
    */
   send(action: AmiAction, options: AmiSendOptions = {}): Promise<AmiMessage> {
@@ -740,10 +748,23 @@ export class AmiClient extends EventTarget {
    * @throws {LimitExceededError} If the list exceeds `maxItems`.
    * @throws {ConnectionClosedError} As {@linkcode AmiClient.send}.
    *
-   * @example Listing channels (see the class example for a full setup)
-   * ```ts ignore
-   * const { events } = await client.sendList({ Action: "CoreShowChannels" });
-   * for (const channel of events) console.log(channel.get("Channel"));
+   * @example Listing channels
+   * ```ts
+   * import { AmiClient } from "@pyst/asterisk/manager";
+   * import { startAmiEmulator } from "@pyst/asterisk/astemu";
+   * import assert from "node:assert/strict";
+   *
+   * await using asterisk = await startAmiEmulator({ listen: false });
+   * await using ami = new AmiClient(asterisk.connectInMemory(), {
+   *   username: "admin",
+   *   secret: "admin",
+   * });
+   * await ami.connect();
+   * await ami.originate({ Channel: "Local/s@default", Application: "Wait", Data: "60" });
+   * const { response, events, complete } = await ami.sendList({ Action: "CoreShowChannels" });
+   * assert.equal(response.get("EventList"), "start");
+   * assert.equal(events.length, 2);
+   * assert.equal(complete?.get("ListItems"), "2");
    * ```
    */
   sendList(
@@ -768,9 +789,23 @@ export class AmiClient extends EventTarget {
    * the error's `reply`, as `Output` fields).
    * @throws {TypeError} If `command` is empty.
    *
-   * @example Reading the version (see the class example for a full setup)
-   * ```ts ignore
-   * const text = await client.command("core show version");
+   * @example Running a CLI command
+   * ```ts
+   * import { AmiClient } from "@pyst/asterisk/manager";
+   * import { startAmiEmulator } from "@pyst/asterisk/astemu";
+   * import assert from "node:assert/strict";
+   *
+   * await using asterisk = await startAmiEmulator({
+   *   listen: false,
+   *   commands: { "core show uptime": "System uptime: 5 minutes\nLast reload: 5 minutes" },
+   * });
+   * await using ami = new AmiClient(asterisk.connectInMemory(), {
+   *   username: "admin",
+   *   secret: "admin",
+   * });
+   * await ami.connect();
+   * const output = await ami.command("core show uptime");
+   * assert.equal(output, "System uptime: 5 minutes\nLast reload: 5 minutes");
    * ```
    */
   async command(
@@ -803,14 +838,31 @@ export class AmiClient extends EventTarget {
    * @throws {TypeError} Without `Channel`, or with both or neither of
    * `Application` and `Exten`.
    *
-   * @example Calling and waiting (see the class example for a full setup)
-   * ```ts ignore
-   * const outcome = await client.originate({
+   * @example Calling and waiting for the answer
+   * ```ts
+   * import { AmiClient } from "@pyst/asterisk/manager";
+   * import { startAmiEmulator } from "@pyst/asterisk/astemu";
+   * import assert from "node:assert/strict";
+   *
+   * await using asterisk = await startAmiEmulator({
+   *   listen: false,
+   *   originate: (call) => (call.channel === "PJSIP/busy" ? "busy" : "answer"),
+   * });
+   * await using ami = new AmiClient(asterisk.connectInMemory(), {
+   *   username: "admin",
+   *   secret: "admin",
+   * });
+   * await ami.connect();
+   * const outcome = await ami.originate({
    *   Channel: "PJSIP/100",
    *   Application: "Playback",
    *   Data: "hello-world",
    * });
-   * console.log(outcome.success, outcome.reasonText);
+   * assert.equal(outcome.success, true);
+   * assert.equal(outcome.reasonText, "answered");
+   * const busy = await ami.originate({ Channel: "PJSIP/busy", Application: "Wait", Data: "1" });
+   * assert.equal(busy.success, false);
+   * assert.equal(busy.reasonText, "busy");
    * ```
    */
   originate(
@@ -845,11 +897,27 @@ export class AmiClient extends EventTarget {
    * @returns The subscription; `break` or `close()` ends it.
    * @throws {TypeError} On a bad option.
    *
-   * @example Waiting for hangups (see the class example for a full setup)
-   * ```ts ignore
-   * for await (const event of client.events({ filter: "Hangup" })) {
-   *   console.log(event.get("Channel"), event.get("Cause-txt"));
+   * @example Reading events
+   * ```ts
+   * import { AmiClient } from "@pyst/asterisk/manager";
+   * import { startAmiEmulator } from "@pyst/asterisk/astemu";
+   * import assert from "node:assert/strict";
+   *
+   * await using asterisk = await startAmiEmulator({ listen: false });
+   * await using ami = new AmiClient(asterisk.connectInMemory(), {
+   *   username: "admin",
+   *   secret: "admin",
+   * });
+   * await ami.connect();
+   * const events = ami.events({ filter: ["PeerStatus"], bufferSize: 1000 });
+   * asterisk.emit({ Event: "PeerStatus", Peer: "PJSIP/100", PeerStatus: "Reachable" }, {
+   *   category: "system",
+   * });
+   * for await (const event of events) {
+   *   assert.equal(event.get("Peer"), "PJSIP/100");
+   *   break;
    * }
+   * assert.equal(events.dropped, 0);
    * ```
    */
   events(options: AmiEventSubscriptionOptions = {}): AmiEventSubscription {
@@ -872,11 +940,24 @@ export class AmiClient extends EventTarget {
    * @returns A function that removes the handler.
    * @throws {TypeError} If `name` is empty or `handler` not a function.
    *
-   * @example Counting events (see the class example for a full setup)
-   * ```ts ignore
-   * let hangups = 0;
-   * const stop = client.on("Hangup", () => void hangups++);
+   * @example A handler per event name
+   * ```ts
+   * import { AmiClient } from "@pyst/asterisk/manager";
+   * import { startAmiEmulator } from "@pyst/asterisk/astemu";
+   * import assert from "node:assert/strict";
+   *
+   * await using asterisk = await startAmiEmulator({ listen: false });
+   * await using ami = new AmiClient(asterisk.connectInMemory(), {
+   *   username: "admin",
+   *   secret: "admin",
+   * });
+   * await ami.connect();
+   * const seen: string[] = [];
+   * const stop = ami.on("PeerStatus", (event) => void seen.push(event.get("Peer")!));
+   * asterisk.emit({ Event: "PeerStatus", Peer: "PJSIP/100" }, { category: "system" });
+   * await ami.send({ Action: "Ping" }); // the event was written before this reply
    * stop();
+   * assert.deepEqual(seen, ["PJSIP/100"]);
    * ```
    */
   on(name: string, handler: AmiEventHandler): () => void {
@@ -1002,6 +1083,13 @@ export class AmiClient extends EventTarget {
     listener: (this: AmiClient, event: AmiClientEventMap[K]) => void,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  /**
+   * Adds a listener for any event type (untyped form).
+   *
+   * @param type The event type.
+   * @param listener The listener.
+   * @param options Standard listener options.
+   */
   override addEventListener(
     type: string,
     listener: EventListenerOrEventListenerObject | null,
@@ -1049,6 +1137,13 @@ export class AmiClient extends EventTarget {
     listener: (this: AmiClient, event: AmiClientEventMap[K]) => void,
     options?: boolean | EventListenerOptions,
   ): void;
+  /**
+   * Removes a listener for any event type (untyped form).
+   *
+   * @param type The event type.
+   * @param listener The listener.
+   * @param options Standard listener options (`capture` must match).
+   */
   override removeEventListener(
     type: string,
     listener: EventListenerOrEventListenerObject | null,

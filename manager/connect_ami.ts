@@ -53,20 +53,26 @@ export interface ConnectAmiOptions extends AmiClientOptions {
  * other `Deno.connect` errors).
  * @throws {Deno.errors.NotCapable} Without the net permission.
  *
- * @example Log in, send an action, read events
- * ```ts ignore
+ * @example Log in and run a CLI command
+ * ```ts
  * import { connectAmi } from "@pyst/asterisk/manager";
+ * import { startAmiEmulator } from "@pyst/asterisk/astemu";
+ * import assert from "node:assert/strict";
  *
- * await using ami = await connectAmi({
- *   hostname: "pbx.example.net",
- *   username: "admin",
- *   secret: "s3cret",
- *   tls: true,
+ * // Stands in for Asterisk; in production: hostname, port 5038 (or tls).
+ * await using asterisk = await startAmiEmulator({
+ *   users: { monitor: { secret: "s3cret", read: "call", write: "command" } },
+ *   commands: { "core show calls": "0 active calls" },
  * });
- * console.log(await ami.command("core show uptime"));
- * for await (const event of ami.events({ filter: "Hangup" })) {
- *   console.log(event.get("Channel"));
- * }
+ * await using ami = await connectAmi({
+ *   hostname: asterisk.hostname,
+ *   port: asterisk.port,
+ *   username: "monitor",
+ *   secret: "s3cret",
+ *   events: ["call"],
+ * });
+ * assert.equal(ami.state, "connected");
+ * assert.equal(await ami.command("core show calls"), "0 active calls");
  * ```
  *
  * @example A refused connection
