@@ -32,6 +32,7 @@ const SUBROUTINES = {
 async function drive(
   entries: readonly TranscriptEntry[],
   script: FakeAgiScript,
+  chunkSize = Number.POSITIVE_INFINITY,
 ): Promise<string> {
   let index = entries.findIndex((e) => e.direction === "toAsterisk");
   const before = entries.slice(0, index).filter((e) =>
@@ -51,7 +52,9 @@ async function drive(
       }
       if (entry.direction === "fromAsterisk") count++;
     }
-    await script.send(command.bytes);
+    for (let at = 0; at < command.bytes.length; at += chunkSize) {
+      await script.send(command.bytes.subarray(at, at + chunkSize));
+    }
     assert.equal((await script.lines(count)).length, count);
     index = next;
   }
@@ -59,9 +62,8 @@ async function drive(
   return script.received;
 }
 
-Deno.test("AgiEmulator answers the commands of agi-stdio.txt exactly as Asterisk did", async () => {
-  const entries = await load("agi-stdio.txt");
-  const emulator = new AgiEmulator({
+function stdioCall(): AgiEmulator {
+  return new AgiEmulator({
     transport: "stdio",
     request: "oracle-agi.py",
     args: ["hello world", "x=y"],
@@ -77,6 +79,11 @@ Deno.test("AgiEmulator answers the commands of agi-stdio.txt exactly as Asterisk
     variables: { AGISCRIPT: "oracle-agi.py" },
     subroutines: SUBROUTINES,
   });
+}
+
+Deno.test("AgiEmulator answers the commands of agi-stdio.txt exactly as Asterisk did", async () => {
+  const entries = await load("agi-stdio.txt");
+  const emulator = stdioCall();
   const script = new FakeAgiScript(emulator);
   const received = await drive(entries, script);
   const expected = new TextDecoder().decode(
@@ -145,4 +152,57 @@ Deno.test("AgiEmulator answers both calls of fastagi.txt exactly as Asterisk did
     assert.equal(emulator.nowMs, 1000);
     assert.equal(emulator.hungUpBy, "caller");
   });
+});
+
+Deno.test("AgiEmulator reads agi-stdio.txt's commands the same in any chunk size", async (t) => {
+  const entries = await load("agi-stdio.txt");
+  const expected = new TextDecoder().decode(
+    transcriptBytes(entries, "fromAsterisk"),
+  );
+  for (const size of [1, 2, 3, 7, 13, 64]) {
+    await t.step(`${size}-byte chunks`, async () => {
+      const received = await drive(
+        entries,
+        new FakeAgiScript(stdioCall()),
+        size,
+      );
+      assert.equal(received, expected);
+    });
+  }
+});
+
+Deno.test("AgiEmulator reads a command split at every offset", async () => {
+  const line = new TextEncoder().encode('SET VARIABLE X "héllo\\ wörld ✓"\n');
+  for (let at = 0; at <= line.length; at++) {
+    const emulator = new AgiEmulator();
+    const script = new FakeAgiScript(emulator);
+    await script.lines(21); // the environment block
+    await script.send(line.subarray(0, at));
+    await script.send(line.subarray(at));
+    assert.equal(await script.line(), "200 result=1");
+    await script.finish();
+    assert.equal(
+      emulator.call.variables.get("X"),
+      "héllo wörld ✓",
+      `split at ${at}`,
+    );
+  }
+  // Around Asterisk's 8191-byte buffer edge, too.
+  const long = new TextEncoder().encode("NOOP " + "x".repeat(8200) + "\n");
+  for (let at = 8185; at <= 8197; at++) {
+    const emulator = new AgiEmulator();
+    const script = new FakeAgiScript(emulator);
+    await script.lines(21);
+    await script.send(long.subarray(0, at));
+    await script.send(long.subarray(at));
+    assert.deepEqual(await script.lines(2), [
+      "200 result=0",
+      "510 Invalid or unknown command",
+    ]);
+    await script.finish();
+    assert.deepEqual(emulator.commands.map((c) => c.line.length), [
+      8191,
+      8206 - 8191 - 1,
+    ]);
+  }
 });
