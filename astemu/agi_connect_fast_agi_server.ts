@@ -17,7 +17,11 @@ export interface ConnectFastAgiServerOptions {
    * @default {30000}
    */
   timeoutMs?: number;
-  /** Aborting closes the connection and rejects with the signal's reason. */
+  /**
+   * Aborting closes the connection and rejects with the signal's reason.
+   *
+   * @default {undefined}
+   */
   signal?: AbortSignal;
 }
 

@@ -36,18 +36,34 @@ export interface AgiFaults {
   /**
    * The caller hangs up while command N (1-based) runs: a command that waits
    * returns `-1`, then the hangup is signalled.
+   *
+   * @default {undefined}
    */
   readonly hangupAtCommand?: number;
   /**
    * The caller hangs up after this many milliseconds of call time (with
    * fast-forward on, of call time or real time, whichever comes first).
+   *
+   * @default {undefined}
    */
   readonly hangupAfterMs?: number;
-  /** From command N on, the emulator reads commands but never answers. */
+  /**
+   * From command N on, the emulator reads commands but never answers.
+   *
+   * @default {undefined}
+   */
   readonly silentFromCommand?: number;
-  /** Command N is answered with {@linkcode AgiFaults.garbage} instead. */
+  /**
+   * Command N is answered with {@linkcode AgiFaults.garbage} instead.
+   *
+   * @default {undefined}
+   */
   readonly garbageAtCommand?: number;
-  /** The garbage line (without LF) for `garbageAtCommand`; default `garbage`. */
+  /**
+   * The garbage line (without LF) for `garbageAtCommand`.
+   *
+   * @default {"garbage"}
+   */
   readonly garbage?: string;
 }
 
@@ -180,11 +196,21 @@ export interface AgiEmulatorOptions extends AgiChannelModelOptions {
   /**
    * An existing channel model to use instead of building one from these
    * options.
+   *
+   * @default {undefined}
    */
   model?: AgiChannelModel;
-  /** Called for every line of the dialogue, as it happens. */
+  /**
+   * Called for every line of the dialogue, as it happens.
+   *
+   * @default {undefined}
+   */
   onTrace?: (event: AgiEmulatorTraceEvent) => void;
-  /** Called once when AGI notices that the channel hung up. */
+  /**
+   * Called once when AGI notices that the channel hung up.
+   *
+   * @default {undefined}
+   */
   onHangup?: () => void;
 }
 

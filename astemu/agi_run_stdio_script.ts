@@ -67,7 +67,11 @@ export interface RunStdioAgiScriptOptions {
    * @default {"piped"}
    */
   stderr?: "piped" | "inherit";
-  /** Aborting kills the script and rejects with the signal's reason. */
+  /**
+   * Aborting kills the script and rejects with the signal's reason.
+   *
+   * @default {undefined}
+   */
   signal?: AbortSignal;
 }
 
