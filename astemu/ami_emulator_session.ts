@@ -19,17 +19,17 @@ import { namesToMask } from "./_ami_permissions.ts";
  */
 export interface AmiEmulatorFaults {
   /** Milliseconds to wait before writing each response (events are not delayed, so they may overtake it). */
-  responseDelayMs?: number;
+  responseDelayMs?: number | undefined;
   /** Write output in pieces of at most this many bytes, one write each, a millisecond apart. */
-  writeChunkSize?: number;
+  writeChunkSize?: number | undefined;
   /** Hold each response until the next one is ready and send that one first (a held response goes out after 200 ms alone). */
-  reorderResponses?: boolean;
+  reorderResponses?: boolean | undefined;
   /** `missing`: responses carry no ActionID; `wrong`: they carry `astemu-wrong-<id>`. */
-  actionId?: "echo" | "missing" | "wrong";
+  actionId?: "echo" | "missing" | "wrong" | undefined;
   /** Stop writing: output queues up (up to `maxQueuedBytes`) until this is cleared. */
-  stallWrites?: boolean;
+  stallWrites?: boolean | undefined;
   /** Stop reading the client's bytes: its actions wait, unanswered, until this is cleared. */
-  stopReading?: boolean;
+  stopReading?: boolean | undefined;
 }
 
 /** Options of {@linkcode AmiEmulatorSession}. */
@@ -123,7 +123,8 @@ export class AmiEmulatorSession {
   #queuedBytes = 0;
   #held: Unit | undefined;
   #heldTimer: ReturnType<typeof setTimeout> | undefined;
-  #wake: (() => void) | undefined;
+  /** Loops waiting for a change (more output, faults cleared, closing). */
+  readonly #waiters = new Set<() => void>();
   #closing = false;
   #ended = false;
   #closeReason: string | undefined;
@@ -265,7 +266,7 @@ export class AmiEmulatorSession {
       else merged[key] = value;
     }
     this.#faults = merged as AmiEmulatorFaults;
-    this.#wake?.();
+    this.#notify();
   }
 
   /**
@@ -417,7 +418,7 @@ export class AmiEmulatorSession {
       return;
     }
     this.#queue.push(unit);
-    this.#wake?.();
+    this.#notify();
   }
 
   #later(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
@@ -437,12 +438,13 @@ export class AmiEmulatorSession {
 
   /** Waits for a change (more output, faults cleared, closing). */
   #changed(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#wake = () => {
-        this.#wake = undefined;
-        resolve();
-      };
-    });
+    return new Promise((resolve) => this.#waiters.add(resolve));
+  }
+
+  #notify(): void {
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const wake of waiters) wake();
   }
 
   #faultsNow(): AmiEmulatorFaults {
@@ -466,6 +468,11 @@ export class AmiEmulatorSession {
         if (this.#closing) break;
         const { value, done } = await reader.read();
         if (done) break;
+        // A read already pending when the fault was set: hold its bytes too.
+        while (this.#faultsNow().stopReading === true && !this.#closing) {
+          await this.#changed();
+        }
+        if (this.#closing) break;
         state.onTrace?.({ session: this.id, direction: "in", data: value });
         try {
           decoder.push(value);
@@ -586,7 +593,7 @@ export class AmiEmulatorSession {
     this.#core.lifetime.abort();
     // The reader is cancelled only once the output is flushed: on TCP,
     // cancelling it closes the socket.
-    this.#wake?.();
+    this.#notify();
   }
 
   #end(reason: string): void {
@@ -600,7 +607,7 @@ export class AmiEmulatorSession {
     this.#timers.clear();
     this.#queue.length = 0;
     this.#held = undefined;
-    this.#wake?.();
+    this.#notify();
     const reader = this.#reader;
     const writer = this.#writer;
     if (reader !== undefined) reader.cancel().catch(() => {});

@@ -56,6 +56,9 @@ export * from "./parse_transcript.ts";
 export * from "./ami_emulator.ts";
 export * from "./ami_emulator_session.ts";
 export * from "./start_ami_emulator.ts";
+// Types of the AMI core that the emulator's API mentions.
+export type { AmiMessage, AmiMessageKind } from "../manager/ami_message.ts";
+export type { AmiFieldValue } from "../manager/encode_ami_action.ts";
 export * from "./agi_asterisk_side.ts";
 export type { AgiCallResult } from "./agi_call_result.ts";
 export * from "./agi_channel_model.ts";
