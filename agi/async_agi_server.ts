@@ -194,8 +194,9 @@ export interface AsyncAgiServer {
  * };
  *
  * const client = new AmiClient({ readable: toClient.readable, writable: toServer.writable });
+ * const connected = client.connect();
  * await say("Asterisk Call Manager/13.0.0\r\n");
- * await client.connect();
+ * await connected;
  * const languages: (string | undefined)[] = [];
  * const server = serveAsyncAgi(client, async (session) => {
  *   assert.equal(session.env.channel, "PJSIP/1-00000001");

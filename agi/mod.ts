@@ -11,6 +11,8 @@
  * passes the socket. The lower layers are exported too:
  * {@linkcode parseAgiEnvironment}, {@linkcode AgiReplyDecoder},
  * {@linkcode formatAgiCommand} and the {@linkcode AgiTransport} interface.
+ * {@linkcode serveAsyncAgi} gives every `AGI(agi:async)` channel the same
+ * `AgiSession`, driven through an `AmiClient` (AsyncAGI).
  *
  * @example An IVR script (here over an in-memory Asterisk)
  * ```ts
@@ -67,3 +69,5 @@ export * from "./format_agi_command.ts";
 export * from "./parse_agi_environment.ts";
 export * from "./stream_agi_transport.ts";
 export * from "./agitb.ts";
+export * from "./async_agi_action_error.ts";
+export * from "./async_agi_server.ts";
