@@ -1,6 +1,7 @@
 // Copyright the @pyst/asterisk authors. MIT license.
 import assert from "node:assert/strict";
 import { AgiEmulator } from "../../astemu/agi_emulator.ts";
+import { replayAgiCall } from "../../astemu/agi_replay_call.ts";
 import {
   parseTranscript,
   transcriptBytes,
@@ -205,4 +206,34 @@ Deno.test("AgiEmulator reads a command split at every offset", async () => {
       8206 - 8191 - 1,
     ]);
   }
+});
+
+Deno.test("replayAgiCall plays Asterisk's side of agi-stdio.txt to a script sending the same commands", async () => {
+  const entries = await load("agi-stdio.txt");
+  const lines = entries.filter((e) => e.direction === "toAsterisk")
+    .map((e) => e.text);
+  const replies: string[] = [];
+  let hungUpAt = -1;
+  const result = await replayAgiCall(async (session) => {
+    for (const [index, line] of lines.entries()) {
+      if (session.hungUp && hungUpAt === -1) hungUpAt = index;
+      try {
+        replies.push((await session.command(line)).lines.join("|"));
+      } catch (error) {
+        replies.push((error as Error).name);
+      }
+    }
+  }, entries);
+  assert.equal(result.mismatch, undefined);
+  assert.equal(result.complete, true);
+  assert.equal(result.matched, lines.length);
+  assert.equal(replies[0], "200 result=0");
+  assert.equal(
+    replies[lines.indexOf("ORACLE BOGUS COMMAND")],
+    "AgiInvalidCommandError",
+  );
+  assert.equal(replies[lines.indexOf("STREAM FILE")], "AgiUsageError");
+  // The recorded SIGHUP note reached the script just after HANGUP's reply.
+  const hangup = lines.indexOf("HANGUP");
+  assert.ok(hungUpAt === hangup + 1 || hungUpAt === hangup + 2, `${hungUpAt}`);
 });
