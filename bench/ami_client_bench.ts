@@ -14,6 +14,7 @@
  */
 
 import { AmiClient } from "../manager/ami_client.ts";
+import { connectAmi } from "../manager/connect_ami.ts";
 
 const EVENTS = 100_000;
 const MEMORY_EVENTS = 300_000;
@@ -181,3 +182,128 @@ Deno.bench({
     }
   },
 });
+
+// ---------------------------------------------------------------------------
+// Round trips against astemu (in its own Worker): ROUND_TRIPS Pings per
+// iteration, IN_FLIGHT at a time. The baseline writes the same Ping packets
+// on a bare socket and counts reply separators.
+
+const ROUND_TRIPS = 2_000;
+const emulatorWorker = new Worker(
+  new URL("./ami_emulator_worker.ts", import.meta.url),
+  { type: "module" },
+);
+const emulatorPort = await new Promise<number>((resolve) => {
+  emulatorWorker.onmessage = (event) => resolve(event.data.port);
+});
+emulatorWorker.onmessage = null;
+
+const pingClient = await connectAmi({
+  port: emulatorPort,
+  username: "admin",
+  secret: "admin",
+  events: false,
+  reconnect: false,
+});
+
+/** A bare-socket AMI peer: login, then raw Ping packets. */
+async function rawSession(): Promise<{
+  conn: Deno.TcpConn;
+  roundTrips(count: number, inFlight: number): Promise<void>;
+}> {
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: emulatorPort,
+  });
+  conn.setNoDelay(true);
+  const buffer = new Uint8Array(65_536);
+  const encoder = new TextEncoder();
+  let p1 = 0, p2 = 0, p3 = 0;
+  /** Reads until `packets` more CRLFCRLF separators were seen. */
+  async function readPackets(packets: number): Promise<void> {
+    while (packets > 0) {
+      const n = await conn.read(buffer);
+      if (n === null) throw new Error("emulator closed the connection");
+      for (
+        let at = buffer.indexOf(10);
+        at !== -1 && at < n;
+        at = buffer.indexOf(10, at + 1)
+      ) {
+        const b1 = at >= 1 ? buffer[at - 1] : p1;
+        const b2 = at >= 2 ? buffer[at - 2] : at === 1 ? p1 : p2;
+        const b3 = at >= 3
+          ? buffer[at - 3]
+          : at === 2
+          ? p1
+          : at === 1
+          ? p2
+          : p3;
+        if (b1 === 13 && b2 === 10 && b3 === 13) packets--;
+      }
+      p3 = n >= 3 ? buffer[n - 3]! : n === 2 ? p1 : p2;
+      p2 = n >= 2 ? buffer[n - 2]! : p1;
+      p1 = buffer[n - 1]!;
+    }
+  }
+  // The banner has no blank line; the login reply has one.
+  await conn.write(encoder.encode(
+    "Action: Login\r\nActionID: raw-0\r\nUsername: admin\r\nSecret: admin\r\nEvents: off\r\n\r\n",
+  ));
+  await readPackets(1);
+  let id = 0;
+  return {
+    conn,
+    async roundTrips(count: number, inFlight: number): Promise<void> {
+      for (let done = 0; done < count; done += inFlight) {
+        let text = "";
+        for (let i = 0; i < inFlight; i++) {
+          text += `Action: Ping\r\nActionID: raw-${++id}\r\n\r\n`;
+        }
+        await conn.write(encoder.encode(text));
+        await readPackets(inFlight);
+      }
+    },
+  };
+}
+const raw = await rawSession();
+
+let roundTripBenches = 0;
+async function finishRoundTrips(): Promise<void> {
+  if (++roundTripBenches < 6 * 13) return;
+  raw.conn.close();
+  await pingClient.close();
+  const closed = new Promise((resolve) => (emulatorWorker.onmessage = resolve));
+  emulatorWorker.postMessage("close");
+  await closed;
+  emulatorWorker.terminate();
+}
+
+for (const inFlight of [1, 10, 100]) {
+  Deno.bench({
+    name: `floor: bare socket, ${inFlight} Ping(s) in flight`,
+    group: `round trips, ${inFlight} in flight`,
+    baseline: true,
+    n: 10,
+    warmup: 3,
+    async fn() {
+      await raw.roundTrips(ROUND_TRIPS, inFlight);
+      await finishRoundTrips();
+    },
+  });
+  Deno.bench({
+    name: `AmiClient.send(Ping), ${inFlight} in flight`,
+    group: `round trips, ${inFlight} in flight`,
+    n: 10,
+    warmup: 3,
+    async fn() {
+      for (let done = 0; done < ROUND_TRIPS; done += inFlight) {
+        const batch: Promise<unknown>[] = [];
+        for (let i = 0; i < inFlight; i++) {
+          batch.push(pingClient.send({ Action: "Ping" }));
+        }
+        await Promise.all(batch);
+      }
+      await finishRoundTrips();
+    },
+  });
+}

@@ -22,6 +22,7 @@ import { type AmiBackoff, exponentialBackoff } from "./exponential_backoff.ts";
 import { isListEnd, listStart } from "./_event_list.ts";
 import { formatEventMask } from "./_event_mask.ts";
 import { EventQueue } from "./_event_queue.ts";
+import { type Deadline, DeadlineQueue } from "./_deadline_queue.ts";
 import { md5Hex } from "./_md5.ts";
 
 /**
@@ -393,7 +394,7 @@ interface Pending {
   done: boolean;
   reply: AmiMessage | undefined;
   items: AmiMessage[];
-  timer: ReturnType<typeof setTimeout> | undefined;
+  deadline: Deadline<Pending> | undefined;
   onAbort: (() => void) | undefined;
 }
 
@@ -508,6 +509,22 @@ export class AmiClient extends EventTarget {
   readonly #onTrace: ((event: AmiTraceEvent) => void) | undefined;
   readonly #lifetime = new AbortController();
   readonly #pending = new Map<string, Pending>();
+  readonly #deadlines = new DeadlineQueue<Pending>((pending, timeout) => {
+    const mode = pending.mode;
+    this.#fail(
+      pending,
+      new TimeoutError(
+        `Cannot complete AMI action ${JSON.stringify(pending.name)}: no ${
+          mode === ORIGINATE && pending.state === AWAITING_RESULT
+            ? "OriginateResponse"
+            : mode === LIST && pending.state === COLLECTING
+            ? "end of the event list"
+            : "reply"
+        } within ${timeout} ms`,
+        timeout,
+      ),
+    );
+  });
   readonly #subscriptions = new Set<EventQueue>();
   readonly #wrappers = new Map<string, Map<Listener, EventListener>>();
   #handlers = new Map<string, AmiEventHandler[]>();
@@ -1283,27 +1300,13 @@ export class AmiClient extends EventTarget {
       done: false,
       reply: undefined,
       items: [],
-      timer: undefined,
+      deadline: undefined,
       onAbort: undefined,
     };
     this.#pending.set(id, pending);
     if (mode !== SINGLE) this.#collectors++;
     if (Number.isFinite(timeout)) {
-      pending.timer = setTimeout(() => {
-        this.#fail(
-          pending,
-          new TimeoutError(
-            `Cannot complete AMI action ${JSON.stringify(name)}: no ${
-              mode === ORIGINATE && pending.state === AWAITING_RESULT
-                ? "OriginateResponse"
-                : mode === LIST && pending.state === COLLECTING
-                ? "end of the event list"
-                : "reply"
-            } within ${timeout} ms`,
-            timeout,
-          ),
-        );
-      }, timeout);
+      pending.deadline = this.#deadlines.add(pending, timeout);
     }
     if (signal !== undefined) {
       pending.onAbort = () => this.#fail(pending, signal.reason);
@@ -1377,7 +1380,9 @@ export class AmiClient extends EventTarget {
     pending.done = true;
     this.#pending.delete(pending.id);
     if (pending.mode !== SINGLE) this.#collectors--;
-    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    if (pending.deadline !== undefined) {
+      this.#deadlines.cancel(pending.deadline);
+    }
     if (pending.onAbort !== undefined) {
       pending.signal!.removeEventListener("abort", pending.onAbort);
     }
