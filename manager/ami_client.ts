@@ -1827,13 +1827,15 @@ export class AmiClient extends EventTarget {
         },
       ),
     );
-    if (this.#conn === conn) this.#conn = undefined;
+    const current = this.#conn === conn;
+    if (current) this.#conn = undefined;
     for (const pending of [...this.#pending.values()]) {
       if (pending.internal === conn) {
         this.#fail(pending, closedError(pending, error));
       }
     }
-    if (this.#state !== "connected") return;
+    // While (re)connecting, the attempt in progress handles its own failure.
+    if (!current || this.#state !== "connected") return;
     const graceful = this.#loggingOff;
     const reconnect = this.#backoff !== undefined && !graceful;
     for (const pending of [...this.#pending.values()]) {

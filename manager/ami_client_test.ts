@@ -24,6 +24,14 @@ import {
 
 const USER = { username: "admin", secret: "s3cret" } as const;
 
+/** These tests use in-memory streams only: no permissions. */
+function test(
+  name: string,
+  fn: (t: Deno.TestContext) => Promise<void> | void,
+): void {
+  Deno.test({ name, permissions: "none", fn });
+}
+
 /** A client on one fake server that answers login; returns both. */
 async function connected(
   options: AmiClientOptions = {},
@@ -52,7 +60,7 @@ function record<K extends keyof AmiClientEventMap>(
   return seen;
 }
 
-Deno.test("AmiClient logs in with MD5 by default and reads the banner", async () => {
+test("AmiClient logs in with MD5 by default and reads the banner", async () => {
   const server = new FakeAmiServer({
     banner: "9.0.0",
     handler: standardHandler(),
@@ -78,7 +86,7 @@ Deno.test("AmiClient logs in with MD5 by default and reads the banner", async ()
   await client.close();
 });
 
-Deno.test("AmiClient falls back to a plain login when Challenge is refused, and warns off loopback", async () => {
+test("AmiClient falls back to a plain login when Challenge is refused, and warns off loopback", async () => {
   const warnings: string[] = [];
   const server = new FakeAmiServer({
     handler: standardHandler(undefined, { challenge: false }),
@@ -101,7 +109,7 @@ Deno.test("AmiClient falls back to a plain login when Challenge is refused, and 
   await client.close();
 });
 
-Deno.test("AmiClient does not warn for plain logins over TLS or loopback", async (t) => {
+test("AmiClient does not warn for plain logins over TLS or loopback", async (t) => {
   for (
     const [name, options] of [
       ["tls", { tls: true, remoteHostname: "pbx.example.net" }],
@@ -129,7 +137,7 @@ Deno.test("AmiClient does not warn for plain logins over TLS or loopback", async
   }
 });
 
-Deno.test("AmiClient rejects a refused login with AmiAuthenticationError and closes", async () => {
+test("AmiClient rejects a refused login with AmiAuthenticationError and closes", async () => {
   const server = new FakeAmiServer({
     handler: (action, srv) => {
       if (action.action === "Challenge") {
@@ -154,7 +162,7 @@ Deno.test("AmiClient rejects a refused login with AmiAuthenticationError and clo
   await assert.rejects(client.send({ Action: "Ping" }), ConnectionClosedError);
 });
 
-Deno.test("AmiClient fails connect on a peer that is not AMI, and on a missing banner", async () => {
+test("AmiClient fails connect on a peer that is not AMI, and on a missing banner", async () => {
   const http = new FakeAmiServer({ banner: false });
   http.write("HTTP/1.1 400 Bad Request\r\n\r\n");
   const client = new AmiClient(http.connection, USER);
@@ -173,7 +181,7 @@ Deno.test("AmiClient fails connect on a peer that is not AMI, and on a missing b
   assert.equal(waiting.state, "closed");
 });
 
-Deno.test("AmiClient connect honours an abort signal", async () => {
+test("AmiClient connect honours an abort signal", async () => {
   const silent = new FakeAmiServer({ banner: false });
   const client = new AmiClient(silent.connection, USER);
   const controller = new AbortController();
@@ -184,7 +192,7 @@ Deno.test("AmiClient connect honours an abort signal", async () => {
   assert.equal(client.state, "closed");
 });
 
-Deno.test("AmiClient matches replies by ActionID, not by order", async () => {
+test("AmiClient matches replies by ActionID, not by order", async () => {
   const { client, server } = await connected({}, undefined, false);
   server.handler = undefined;
   const a = client.send({ Action: "Getvar", Variable: "A" });
@@ -205,7 +213,7 @@ Deno.test("AmiClient matches replies by ActionID, not by order", async () => {
   await client.close();
 });
 
-Deno.test("AmiClient never resolves an action with a reply that has an unknown or no ActionID", async () => {
+test("AmiClient never resolves an action with a reply that has an unknown or no ActionID", async () => {
   const { client, server } = await connected(
     { timeout: 100 },
     undefined,
@@ -231,7 +239,7 @@ Deno.test("AmiClient never resolves an action with a reply that has an unknown o
   await client.close();
 });
 
-Deno.test("AmiClient turns Response: Error into AmiActionError with the reply", async () => {
+test("AmiClient turns Response: Error into AmiActionError with the reply", async () => {
   const { client } = await connected({}, (action, server) => {
     server.reply(action, [["Message", "Permission denied"]], "Error");
   });
@@ -252,7 +260,7 @@ Deno.test("AmiClient turns Response: Error into AmiActionError with the reply", 
   await client.close();
 });
 
-Deno.test("AmiClient applies the default and per-action timeouts", async () => {
+test("AmiClient applies the default and per-action timeouts", async () => {
   const { client } = await connected({ timeout: 30 }, () => {});
   const started = Date.now();
   await assert.rejects(client.send({ Action: "Stall" }), (error: unknown) => {
@@ -281,7 +289,7 @@ Deno.test("AmiClient applies the default and per-action timeouts", async () => {
   await client.close();
 });
 
-Deno.test("AmiClient rejects on abort, before or after sending", async () => {
+test("AmiClient rejects on abort, before or after sending", async () => {
   const { client, server } = await connected({}, undefined, false);
   server.handler = undefined;
   const reason = new Error("stop");
@@ -300,7 +308,7 @@ Deno.test("AmiClient rejects on abort, before or after sending", async () => {
   await client.close();
 });
 
-Deno.test("AmiClient keeps a caller ActionID, refuses duplicates, and reports encoding errors", async () => {
+test("AmiClient keeps a caller ActionID, refuses duplicates, and reports encoding errors", async () => {
   const { client, server } = await connected({}, undefined, false);
   server.handler = undefined;
   const mine = client.send({ Action: "Ping", ActionID: "trace-7" });
@@ -326,7 +334,7 @@ Deno.test("AmiClient keeps a caller ActionID, refuses duplicates, and reports en
   await client.close();
 });
 
-Deno.test("AmiClient generates unique ActionIDs with a random per-client prefix", async () => {
+test("AmiClient generates unique ActionIDs with a random per-client prefix", async () => {
   const first = await connected({}, undefined, false);
   const second = await connected({}, undefined, false);
   const ids = new Set<string>();
@@ -347,7 +355,7 @@ Deno.test("AmiClient generates unique ActionIDs with a random per-client prefix"
   await second.client.close();
 });
 
-Deno.test("AmiClient bounds pending actions with maxPendingActions", async () => {
+test("AmiClient bounds pending actions with maxPendingActions", async () => {
   const { client } = await connected({ maxPendingActions: 3 }, () => {});
   const pending = [0, 1, 2].map(() => client.send({ Action: "Stall" }));
   await assert.rejects(client.send({ Action: "Stall" }), (error: unknown) => {
@@ -360,7 +368,7 @@ Deno.test("AmiClient bounds pending actions with maxPendingActions", async () =>
   for (const p of pending) await assert.rejects(p, ConnectionClosedError);
 });
 
-Deno.test("AmiClient sends actions made before connect() resolves, and refuses them before connect()", async () => {
+test("AmiClient sends actions made before connect() resolves, and refuses them before connect()", async () => {
   const server = new FakeAmiServer({ handler: standardHandler() });
   const client = new AmiClient(server.connection, USER);
   await assert.rejects(client.send({ Action: "Ping" }), /not connected/);
@@ -409,7 +417,7 @@ function list(
   ]);
 }
 
-Deno.test("AmiClient.sendList collects an event list and its closing event", async () => {
+test("AmiClient.sendList collects an event list and its closing event", async () => {
   const { client, server } = await connected(
     {},
     (action, server) => list(action, server, 3, { noise: true }),
@@ -434,7 +442,7 @@ Deno.test("AmiClient.sendList collects an event list and its closing event", asy
   await client.close();
 });
 
-Deno.test("AmiClient.sendList leaves unrelated events to consumers, in wire order", async () => {
+test("AmiClient.sendList leaves unrelated events to consumers, in wire order", async () => {
   const { client } = await connected(
     {},
     (action, server) => list(action, server, 2, { noise: true }),
@@ -458,7 +466,7 @@ Deno.test("AmiClient.sendList leaves unrelated events to consumers, in wire orde
   await client.close();
 });
 
-Deno.test("AmiClient.sendList accepts flag case variants and the pre-2.7 heuristic", async (t) => {
+test("AmiClient.sendList accepts flag case variants and the pre-2.7 heuristic", async (t) => {
   await t.step("Start / complete", async () => {
     const { client } = await connected(
       {},
@@ -506,7 +514,7 @@ Deno.test("AmiClient.sendList accepts flag case variants and the pre-2.7 heurist
   });
 });
 
-Deno.test("AmiClient.sendList rejects an error after the ack, an oversized list and a stalled list", async () => {
+test("AmiClient.sendList rejects an error after the ack, an oversized list and a stalled list", async () => {
   let mode = "error";
   const { client } = await connected({ timeout: 50 }, (action, server) => {
     if (mode === "error") {
@@ -547,7 +555,7 @@ Deno.test("AmiClient.sendList rejects an error after the ack, an oversized list 
   await client.close();
 });
 
-Deno.test("AmiClient.command returns Output lines and the legacy Follows body alike", async () => {
+test("AmiClient.command returns Output lines and the legacy Follows body alike", async () => {
   let legacy = false;
   const { client } = await connected({}, (action, server) => {
     const id = action.actionId!;
@@ -588,7 +596,7 @@ Deno.test("AmiClient.command returns Output lines and the legacy Follows body al
   await client.close();
 });
 
-Deno.test("AmiClient delivers events in wire order to iterators and handlers; throwing handlers are reported", async () => {
+test("AmiClient delivers events in wire order to iterators and handlers; throwing handlers are reported", async () => {
   const { client, server } = await connected();
   const errors = record(client, "error");
   const all = client.events();
@@ -635,7 +643,7 @@ Deno.test("AmiClient delivers events in wire order to iterators and handlers; th
   assert.deepEqual(rest, ["0", "2", "4"]);
 });
 
-Deno.test("AmiClient keeps reading while a consumer stalls, and counts what its buffer dropped", async () => {
+test("AmiClient keeps reading while a consumer stalls, and counts what its buffer dropped", async () => {
   const { client, server } = await connected();
   const slow = client.events({ bufferSize: 100 });
   const newest = client.events({ bufferSize: 100, overflow: "drop-newest" });
@@ -658,7 +666,7 @@ Deno.test("AmiClient keeps reading while a consumer stalls, and counts what its 
   await client.close();
 });
 
-Deno.test("AmiClient.originate resolves on the matching OriginateResponse, success or failure", async () => {
+test("AmiClient.originate resolves on the matching OriginateResponse, success or failure", async () => {
   const queued: string[] = [];
   const { client, server } = await connected({}, (action, srv) => {
     const id = action.actionId!;
@@ -711,7 +719,7 @@ Deno.test("AmiClient.originate resolves on the matching OriginateResponse, succe
   await client.close();
 });
 
-Deno.test("AmiClient.originate rejects a refused Originate and a missing outcome", async () => {
+test("AmiClient.originate rejects a refused Originate and a missing outcome", async () => {
   let refuse = true;
   const { client } = await connected({}, (action, srv) => {
     if (refuse) {
@@ -736,7 +744,7 @@ Deno.test("AmiClient.originate rejects a refused Originate and a missing outcome
   await client.close();
 });
 
-Deno.test("AmiClient rejects every pending action when the server drops and no reconnect is set", async () => {
+test("AmiClient rejects every pending action when the server drops and no reconnect is set", async () => {
   const { client, server } = await connected({}, () => {});
   const disconnected = record(client, "disconnected");
   const events = client.events();
@@ -758,7 +766,7 @@ Deno.test("AmiClient rejects every pending action when the server drops and no r
   await until(() => client.state === "closed");
 });
 
-Deno.test("AmiClient reconnects with backoff, logs in again, re-applies mask and filters, resends idempotent actions", async () => {
+test("AmiClient reconnects with backoff, logs in again, re-applies mask and filters, resends idempotent actions", async () => {
   const connector = new FakeConnector({ handler: standardHandler(() => {}) });
   const client = new AmiClient(connector.connect, {
     ...USER,
@@ -820,7 +828,7 @@ Deno.test("AmiClient reconnects with backoff, logs in again, re-applies mask and
   await client.close();
 });
 
-Deno.test("AmiClient gives up after the backoff says so and fails everything waiting", async () => {
+test("AmiClient gives up after the backoff says so and fails everything waiting", async () => {
   const connector = new FakeConnector({ handler: standardHandler() });
   const client = new AmiClient(connector.connect, {
     ...USER,
@@ -841,7 +849,7 @@ Deno.test("AmiClient gives up after the backoff says so and fails everything wai
   assert.equal(connector.attempts, 3);
 });
 
-Deno.test("AmiClient stops reconnecting when the login is refused", async () => {
+test("AmiClient stops reconnecting when the login is refused", async () => {
   const connector = new FakeConnector({ handler: standardHandler() });
   const client = new AmiClient(connector.connect, {
     ...USER,
@@ -860,7 +868,7 @@ Deno.test("AmiClient stops reconnecting when the login is refused", async () => 
   assert.equal(connector.attempts, 2);
 });
 
-Deno.test("AmiClient keep-alive drops a stalled connection and reconnects", async () => {
+test("AmiClient keep-alive drops a stalled connection and reconnects", async () => {
   let stall = false;
   const connector = new FakeConnector({
     handler: (action, server) => {
@@ -889,7 +897,7 @@ Deno.test("AmiClient keep-alive drops a stalled connection and reconnects", asyn
   await client.close();
 });
 
-Deno.test("AmiClient logoff and close can be called in any order, any number of times", async (t) => {
+test("AmiClient logoff and close can be called in any order, any number of times", async (t) => {
   await t.step("logoff sends Logoff and waits for Goodbye", async () => {
     const { client, server } = await connected();
     await Promise.all([client.logoff(), client.logoff()]);
@@ -952,7 +960,7 @@ Deno.test("AmiClient logoff and close can be called in any order, any number of 
   });
 });
 
-Deno.test("AmiClient reports garbage and over-long packets, and keeps going", async () => {
+test("AmiClient reports garbage and over-long packets, and keeps going", async () => {
   const { client, server } = await connected({ maxLineBytes: 64 });
   const unmatched = record(client, "unmatched");
   const errors = record(client, "error");
@@ -969,7 +977,7 @@ Deno.test("AmiClient reports garbage and over-long packets, and keeps going", as
   await client.close();
 });
 
-Deno.test("AmiClient reports a throwing lifecycle listener instead of crashing", async () => {
+test("AmiClient reports a throwing lifecycle listener instead of crashing", async () => {
   const { client, server } = await connected();
   const errors = record(client, "error");
   const boom = () => {
@@ -987,7 +995,7 @@ Deno.test("AmiClient reports a throwing lifecycle listener instead of crashing",
   await client.close();
 });
 
-Deno.test("AmiClient traces packets with secrets masked", async () => {
+test("AmiClient traces packets with secrets masked", async () => {
   const traced: AmiTraceEvent[] = [];
   const { client } = await connected({
     authType: "plain",
@@ -1036,4 +1044,60 @@ Deno.test({
     assert.throws(() => client.on("", () => {}), TypeError);
     assert.equal(client.state, "idle");
   },
+});
+
+test("AmiClient reads the same replies and events however the bytes are chunked", async (t) => {
+  const enc = new TextEncoder();
+  const replies: Record<string, string> = {
+    Login:
+      "Response: Success\r\nActionID: t-1\r\nMessage: Authentication accepted\r\n\r\n" +
+      "Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n",
+    CoreShowChannels:
+      "Response: Success\r\nActionID: t-2\r\nEventList: start\r\n" +
+      "Message: Channels will follow\r\n\r\n" +
+      "Event: CoreShowChannel\r\nActionID: t-2\r\nChannel: PJSIP/1-0\r\n\r\n" +
+      "Event: Newchannel\r\nChannel: PJSIP/2-0\r\nCallerIDName: Zo\u00eb\r\n\r\n" +
+      "Event: CoreShowChannelsComplete\r\nActionID: t-2\r\nEventList: Complete\r\n" +
+      "ListItems: 1\r\n\r\n",
+    Command:
+      "Response: Success\r\nActionID: t-3\r\nMessage: Command output follows\r\n" +
+      "Output: a: b\r\nOutput: \r\nOutput:   indented\r\n\r\n",
+  };
+  const total = Object.values(replies).reduce(
+    (n, text) => n + enc.encode(text).length,
+    0,
+  );
+  for (const size of [1, 2, 3, 7, 13, 64, total]) {
+    await t.step(`chunks of ${size} bytes`, async () => {
+      const server = new FakeAmiServer({
+        handler: (action, srv) => {
+          const bytes = enc.encode(replies[action.action!]!);
+          for (let i = 0; i < bytes.length; i += size) {
+            srv.write(bytes.subarray(i, i + size));
+          }
+        },
+      });
+      const client = new AmiClient(server.connection, {
+        ...USER,
+        authType: "plain",
+        actionIdPrefix: "t",
+      });
+      const events = client.events();
+      await client.connect();
+      const list = await client.sendList({ Action: "CoreShowChannels" });
+      assert.deepEqual(list.events.map((e) => e.get("Channel")), ["PJSIP/1-0"]);
+      assert.equal(list.complete?.get("ListItems"), "1");
+      assert.equal(await client.command("x"), "a: b\n\n  indented");
+      const names: string[] = [];
+      while (events.size > 0) {
+        const event = (await events.next()).value!;
+        names.push(event.event!);
+        if (event.event === "Newchannel") {
+          assert.equal(event.get("CallerIDName"), "Zo\u00eb");
+        }
+      }
+      assert.deepEqual(names, ["FullyBooted", "Newchannel"]);
+      await client.close();
+    });
+  }
 });
