@@ -56,11 +56,14 @@ export {
 
 if (import.meta.main) {
   const stop = new AbortController();
-  const onInterrupt = () => stop.abort();
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   try {
     Deno.exitCode = await runPystCli(Deno.args, { signal: stop.signal });
   } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   }
 }

@@ -145,11 +145,13 @@ export async function runPystCli(
     signal: options.signal ?? new AbortController().signal,
   };
   const [name, ...rest] = args;
-  if (
-    name === undefined || name === "help" || name === "-h" || name === "--help"
-  ) {
+  if (name === undefined) {
+    await io.error(PYST_USAGE);
+    return 2;
+  }
+  if (name === "help" || name === "-h" || name === "--help") {
     await io.write(PYST_USAGE);
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   let run: Subcommand | undefined;
   let subArgs = rest;
