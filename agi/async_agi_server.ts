@@ -75,7 +75,7 @@ export interface ServeAsyncAgiOptions extends AgiSessionOptions {
   /**
    * Channels driven at once. Over the limit, a new channel is reported as a
    * `LimitExceededError` and sent `ASYNCAGI BREAK` (the call continues in
-   * the dialplan with `AGISTATUS` `SUCCESS`).
+   * the dialplan).
    *
    * @default {1024}
    */
