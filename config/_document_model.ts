@@ -105,13 +105,55 @@ export class DocState {
     return out;
   }
 
-  /** The first section named `name` whose local values match `where`. */
+  /** The first section named `name` whose values match `where`. */
   find(
     name: string,
     where: Readonly<Record<string, string>> | undefined,
   ): Block | undefined {
     for (const block of this.sections(name)) {
-      if (matchesWhere(block, where)) return block;
+      if (this.matches(block, where)) return block;
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether a section's values match `where`: its own lines first, then the
+   * sections it names as bases (the first one of that name earlier in this
+   * document, as Asterisk looks them up), the last base first.
+   */
+  matches(
+    block: Block,
+    where: Readonly<Record<string, string>> | undefined,
+  ): boolean {
+    if (where === undefined) return true;
+    for (const [key, value] of Object.entries(where)) {
+      if (this.inheritedGet(block, key, 0) !== value) return false;
+    }
+    return true;
+  }
+
+  inheritedGet(block: Block, key: string, depth: number): string | undefined {
+    const own = localGet(block, key);
+    if (own !== undefined || depth > 10) return own;
+    const options = block.header?.options ?? [];
+    for (let i = options.length - 1; i >= 0; i--) {
+      const option = options[i]!;
+      if (option === "!" || option.startsWith("+")) continue;
+      const base = this.#before(option, block);
+      if (base === undefined) continue;
+      const found = this.inheritedGet(base, key, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  #before(name: string, block: Block): Block | undefined {
+    for (const candidate of this.blocks) {
+      if (candidate === block) return undefined;
+      if (
+        !candidate.removed && candidate.header !== null &&
+        (name === "" || asciiEqualFold(candidate.header.name, name))
+      ) return candidate;
     }
     return undefined;
   }
@@ -121,7 +163,7 @@ export class DocState {
     name: string,
     where: Readonly<Record<string, string>> | undefined,
   ): Block[] {
-    return this.sections(name).filter((block) => matchesWhere(block, where));
+    return this.sections(name).filter((block) => this.matches(block, where));
   }
 
   /** The last line of the document. */
@@ -199,17 +241,6 @@ export function localGetAll(block: Block, key: string): string[] {
   return localVariables(block)
     .filter((v) => asciiEqualFold(v.name, key))
     .map((v) => v.value);
-}
-
-function matchesWhere(
-  block: Block,
-  where: Readonly<Record<string, string>> | undefined,
-): boolean {
-  if (where === undefined) return true;
-  for (const [key, value] of Object.entries(where)) {
-    if (localGet(block, key) !== value) return false;
-  }
-  return true;
 }
 
 // ---- writing lines ---------------------------------------------------------

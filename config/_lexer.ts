@@ -79,11 +79,41 @@ export class LineNode {
   stray = false;
   /** Text after a section header that Asterisk ignores. */
   ignored = "";
+  /** Where the line is in the lexed text (for lean lexing, which skips `raw`). */
+  srcStart = 0;
+  srcEnd = 0;
 
   constructor(raw: string, eol: Eol, line: number) {
     this.raw = raw;
     this.eol = eol;
     this.line = line;
+  }
+
+  /** Clears the node for reuse as the next line. */
+  reset(eol: Eol, line: number): void {
+    this.kind = "blank";
+    this.raw = "";
+    this.eol = eol;
+    this.line = line;
+    this.column = 1;
+    this.text = "";
+    this.name = "";
+    this.options = undefined;
+    this.operator = "";
+    this.value = "";
+    this.argument = undefined;
+    this.problem = undefined;
+    this.fatal = false;
+    this.message = "";
+    this.tail = "";
+    this.valueStart = -1;
+    this.valueEnd = -1;
+    this.depthIn = 0;
+    this.depth = 0;
+    this.stray = false;
+    this.ignored = "";
+    this.srcStart = 0;
+    this.srcEnd = 0;
   }
 }
 
@@ -105,6 +135,11 @@ export interface LexOptions {
   depth: number;
   /** Lines where the open block comments started (innermost last). */
   nest: number[];
+  /**
+   * Leave `raw` and `text` empty (they are only garbage when streaming);
+   * `Lexer.raw(node)` gives the raw text when it is needed.
+   */
+  lean?: boolean;
 }
 
 /** Result of {@linkcode lex}. */
@@ -116,6 +151,7 @@ export interface LexResult {
 }
 
 interface LexState {
+  lean: boolean;
   maxLineBytes: number;
   depth: number;
   nest: number[];
@@ -124,50 +160,99 @@ interface LexState {
   hasNul: boolean;
 }
 
-/** Splits `text` into lines and classifies each one. */
-export function lex(text: string, options: LexOptions): LexResult {
-  let pos = 0;
-  let bom = false;
-  if (options.stripBom && text.charCodeAt(0) === 0xfeff) {
-    bom = true;
-    pos = 1;
+/**
+ * Reads `text` line by line. `next()` fills a node (a fresh one, or a
+ * scratch node the caller reuses so nothing piles up while streaming).
+ */
+export class Lexer {
+  #text: string;
+  #pos: number;
+  #lineNo = 0;
+  #state: LexState;
+  /** Whether a BOM was removed. */
+  readonly bom: boolean;
+
+  constructor(text: string, options: LexOptions) {
+    this.#text = text;
+    let pos = 0;
+    let bom = false;
+    if (options.stripBom && text.charCodeAt(0) === 0xfeff) {
+      bom = true;
+      pos = 1;
+    }
+    this.#pos = pos;
+    this.bom = bom;
+    this.#state = {
+      lean: options.lean ?? false,
+      maxLineBytes: options.maxLineBytes,
+      depth: options.depth,
+      nest: options.nest.slice(),
+      nextSemi: -1,
+      nextNul: -1,
+      hasNul: text.includes("\0"),
+    };
   }
-  const state: LexState = {
-    maxLineBytes: options.maxLineBytes,
-    depth: options.depth,
-    nest: options.nest.slice(),
-    nextSemi: -1,
-    nextNul: -1,
-    hasNul: text.includes("\0"),
-  };
-  const lines: LineNode[] = [];
-  const length = text.length;
-  let lineNo = 0;
-  while (pos < length) {
-    lineNo++;
+
+  /** The raw text of a node this lexer filled. */
+  raw(node: LineNode): string {
+    return node.raw !== "" || node.srcEnd === node.srcStart
+      ? node.raw
+      : this.#text.slice(node.srcStart, node.srcEnd);
+  }
+
+  /** Lines read so far. */
+  get lines(): number {
+    return this.#lineNo;
+  }
+
+  /** Block-comment depth after the lines read so far. */
+  get depth(): number {
+    return this.#state.depth;
+  }
+
+  /** Lines where the open block comments began. */
+  get nest(): number[] {
+    return this.#state.nest;
+  }
+
+  /** The next line, written into `into` (or a new node); null at the end. */
+  next(into?: LineNode): LineNode | null {
+    const text = this.#text;
+    const pos = this.#pos;
+    const length = text.length;
+    if (pos >= length) return null;
+    const lineNo = ++this.#lineNo;
     const nl = text.indexOf("\n", pos);
     let end: number;
     let eol: Eol;
-    let next: number;
     if (nl < 0) {
       end = length;
       eol = "";
-      next = length;
+      this.#pos = length;
     } else if (nl > pos && text.charCodeAt(nl - 1) === 13) {
       end = nl - 1;
       eol = "\r\n";
-      next = nl + 1;
+      this.#pos = nl + 1;
     } else {
       end = nl;
       eol = "\n";
-      next = nl + 1;
+      this.#pos = nl + 1;
     }
-    lines.push(
-      lexLine(text, pos, end, nl < 0 ? length : nl, eol, lineNo, state),
-    );
-    pos = next;
+    const node = into === undefined ? new LineNode("", eol, lineNo) : into;
+    if (into !== undefined) node.reset(eol, lineNo);
+    lexLine(node, text, pos, end, nl < 0 ? length : nl, this.#state);
+    return node;
   }
-  return { lines, bom, depth: state.depth, nest: state.nest };
+}
+
+/** Splits `text` into lines and classifies each one. */
+export function lex(text: string, options: LexOptions): LexResult {
+  const lexer = new Lexer(text, options);
+  const lines: LineNode[] = [];
+  for (let node = lexer.next(); node !== null; node = lexer.next()) {
+    lines.push(node);
+  }
+  return { lines, bom: lexer.bom, depth: lexer.depth, nest: lexer.nest };
 }
 
 /**
@@ -181,6 +266,7 @@ export function lexSingleLine(
   depth = 0,
 ): LineNode {
   const state: LexState = {
+    lean: false,
     maxLineBytes,
     depth,
     nest: [],
@@ -188,19 +274,22 @@ export function lexSingleLine(
     nextNul: -1,
     hasNul: raw.includes("\0"),
   };
-  return lexLine(raw, 0, raw.length, raw.length, eol, 0, state);
+  const node = new LineNode("", eol, 0);
+  lexLine(node, raw, 0, raw.length, raw.length, state);
+  return node;
 }
 
 function lexLine(
+  node: LineNode,
   src: string,
   start: number,
   end: number,
   byteEnd: number,
-  eol: Eol,
-  lineNo: number,
   st: LexState,
-): LineNode {
-  const node = new LineNode(src.slice(start, end), eol, lineNo);
+): void {
+  if (!st.lean) node.raw = src.slice(start, end);
+  node.srcStart = start;
+  node.srcEnd = end;
   node.depthIn = st.depth;
   const units = byteEnd - start;
   if (
@@ -215,7 +304,7 @@ function lexLine(
       `Line longer than ${st.maxLineBytes} bytes skipped`,
     );
     node.depth = st.depth;
-    return node;
+    return;
   }
 
   let semi = st.nextSemi;
@@ -239,8 +328,8 @@ function lexLine(
   if (!hasNul) {
     if (st.depth === 0) {
       if (!hasSemi) {
-        classify(node, src, start, end, null, start, false);
-        return node;
+        classify(node, src, start, end, null, start, false, st.lean);
+        return;
       }
       const p = semi;
       const escaped = p > start && src.charCodeAt(p - 1) === 92;
@@ -250,32 +339,37 @@ function lexLine(
       const closes = p >= start + 2 && src.charCodeAt(p - 1) === 45 &&
         src.charCodeAt(p - 2) === 45;
       if (!escaped && !opens && !closes) {
-        classify(node, src, start, p, null, start, true);
-        return node;
+        classify(node, src, start, p, null, start, true, st.lean);
+        return;
       }
     } else if (!hasSemi) {
       node.kind = "comment";
       node.depth = st.depth;
-      return node;
+      return;
     }
   }
-  lexSlow(node, st);
-  return node;
+  lexSlow(node, st.lean ? src.slice(start, end) : node.raw, st);
 }
 
+// Scratch buffers for the general path, grown as needed: `ch` is the C
+// buffer (0 = NUL terminator), `at` the raw index of each character.
+let ch = new Uint16Array(1024);
+let at = new Int32Array(1024);
+
 /** The general path: a faithful run of Asterisk's comment loop on one line. */
-function lexSlow(node: LineNode, st: LexState): void {
-  const raw = node.raw;
+function lexSlow(node: LineNode, raw: string, st: LexState): void {
   const n = raw.length;
-  // `ch` is the C buffer (0 = NUL terminator), `at` the raw index of each char.
-  const ch: number[] = new Array(n + 1);
-  const at: number[] = new Array(n + 1);
+  if (ch.length < n + 1) {
+    ch = new Uint16Array(n + 1024);
+    at = new Int32Array(n + 1024);
+  }
   for (let i = 0; i < n; i++) {
     ch[i] = raw.charCodeAt(i);
     at[i] = i;
   }
   ch[n] = 0;
   at[n] = n;
+  let len = n; // index of the final terminator
   let depth = st.depth;
   let newBuf = 0;
   let proc = depth !== 0 ? -1 : 0;
@@ -289,9 +383,10 @@ function lexSlow(node: LineNode, st: LexState): void {
     }
     if (p < 0) break;
     if (p > newBuf && ch[p - 1] === 92) {
-      // `\;`: drop the backslash, keep the semicolon, search on after it.
-      ch.splice(p - 1, 1);
-      at.splice(p - 1, 1);
+      // `\;`: drop the backslash (memmove), keep the semicolon.
+      ch.copyWithin(p - 1, p, len + 1);
+      at.copyWithin(p - 1, p, len + 1);
+      len--;
       newBuf = p;
       continue;
     }
@@ -320,10 +415,12 @@ function lexSlow(node: LineNode, st: LexState): void {
       if (depth < 0) node.stray = true;
       if (depth === 0) {
         if (proc >= 0) {
+          // Join the text after the comment to the text before it.
           let oldptr = proc;
           while (ch[oldptr] !== 0) oldptr++;
-          ch.splice(oldptr, newBuf - oldptr);
-          at.splice(oldptr, newBuf - oldptr);
+          ch.copyWithin(oldptr, newBuf, len + 1);
+          at.copyWithin(oldptr, newBuf, len + 1);
+          len -= newBuf - oldptr;
           newBuf = oldptr;
         } else {
           proc = newBuf;
@@ -347,8 +444,13 @@ function lexSlow(node: LineNode, st: LexState): void {
   let stop = proc;
   while (ch[stop] !== 0) stop++;
   let text = "";
-  for (let i = proc; i < stop; i++) text += String.fromCharCode(ch[i]!);
-  classify(node, text, 0, text.length, at.slice(proc, stop), 0, true);
+  for (let i = proc; i < stop; i += 4096) {
+    text += String.fromCharCode.apply(
+      null,
+      ch.subarray(i, Math.min(stop, i + 4096)) as unknown as number[],
+    );
+  }
+  classify(node, text, 0, text.length, at.slice(proc, stop), 0, true, st.lean);
   node.depth = depth;
 }
 
@@ -373,9 +475,10 @@ function classify(
   s: string,
   from: number,
   to: number,
-  map: number[] | null,
+  map: Int32Array | null,
   base: number,
   commented: boolean,
+  lean: boolean,
 ): void {
   const lo = skipBlanks(s, from, to);
   const hi = trimBlanksEnd(s, lo, to);
@@ -384,11 +487,21 @@ function classify(
     return;
   }
   node.column = (map === null ? lo - base : map[lo - from]!) + 1;
-  node.text = s.slice(lo, hi);
+  if (!lean) node.text = s.slice(lo, hi);
   const first = s.charCodeAt(lo);
   if (first === 91) classifySection(node, s, lo, hi);
   else if (first === 35) classifyDirective(node, s, lo, hi);
   else classifyItem(node, s, lo, hi, from, map, base);
+}
+
+/** The raw index of character `i` of the processed text. */
+function rawIndex(
+  map: Int32Array | null,
+  i: number,
+  from: number,
+  base: number,
+): number {
+  return map === null ? i - base : map[i - from]!;
 }
 
 function classifySection(
@@ -451,7 +564,7 @@ function classifyItem(
   lo: number,
   hi: number,
   from: number,
-  map: number[] | null,
+  map: Int32Array | null,
   base: number,
 ): void {
   const escaped = s.charCodeAt(lo) === 92;
@@ -499,17 +612,13 @@ function classifyItem(
   node.name = s.slice(cur, nameHi);
   const v = skipBlanks(s, valueFrom, hi);
   node.value = v < hi ? s.slice(v, hi) : "";
-  const rawOf = (i: number): number =>
-    map === null
-      ? i - base
-      : i - from < map.length
-      ? map[i - from]!
-      : map[map.length - 1]! + 1;
   if (v < hi) {
-    node.valueStart = rawOf(v);
-    node.valueEnd = rawOf(hi - 1) + 1;
+    node.valueStart = rawIndex(map, v, from, base);
+    node.valueEnd = rawIndex(map, hi - 1, from, base) + 1;
   } else {
-    const at = valueFrom < hi ? rawOf(valueFrom) : rawOf(hi - 1) + 1;
+    const at = valueFrom < hi
+      ? rawIndex(map, valueFrom, from, base)
+      : rawIndex(map, hi - 1, from, base) + 1;
     node.valueStart = at;
     node.valueEnd = at;
   }

@@ -1,27 +1,19 @@
 // Copyright the @pyst/asterisk authors. MIT license.
-// The mutable state the resolver builds; the public classes wrap it read-only.
+// The resolver builds `ConfigCategory` objects directly and changes them
+// while loading; this is the writable view of one.
 
-import type { ConfigVariable } from "./config_category.ts";
-import { asciiLower } from "./_text.ts";
+import type { ConfigCategory, ConfigVariable } from "./config_category.ts";
 
-/** One category (section) being built, like `struct ast_category`. */
-export class CategoryRecord {
-  name: string;
-  lower: string;
-  isTemplate: boolean;
-  templates: string[] = [];
-  variables: ConfigVariable[] = [];
-  file: string;
-  line: number;
-
-  constructor(name: string, isTemplate: boolean, file: string, line: number) {
-    this.name = name;
-    this.lower = asciiLower(name);
-    this.isTemplate = isTemplate;
-    this.file = file;
-    this.line = line;
+/** A category while it is being built. */
+export type CategoryRecord =
+  & {
+    -readonly [K in "name" | "file" | "line" | "isTemplate"]: ConfigCategory[K];
   }
-}
+  & {
+    templates: readonly string[];
+    variables: ConfigVariable[];
+    readonly get: ConfigCategory["get"];
+  };
 
 /** Creates a variable record (all variables share this shape). */
 export function makeVariable(

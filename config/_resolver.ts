@@ -38,8 +38,8 @@ import {
   joinPath,
   unescapeGlob,
 } from "./_glob.ts";
-import { lex, type LineNode } from "./_lexer.ts";
-import { CategoryRecord, makeVariable } from "./_records.ts";
+import { Lexer, LineNode } from "./_lexer.ts";
+import { type CategoryRecord, makeVariable } from "./_records.ts";
 import {
   asciiEqualFold,
   asciiLower,
@@ -97,6 +97,26 @@ interface Site {
 }
 
 const NO_CATEGORIES: readonly CategoryRecord[] = [];
+const NO_TEMPLATES: readonly string[] = Object.freeze([]);
+
+/** Where processed lines come from: a lexer (streaming) or a document. */
+interface LineSource {
+  next(): LineNode | null;
+  raw(node: LineNode): string;
+}
+
+function lexerSource(lexer: Lexer): LineSource {
+  const scratch = new LineNode("", "", 0);
+  return { next: () => lexer.next(scratch), raw: (node) => lexer.raw(node) };
+}
+
+function arraySource(lines: readonly LineNode[]): LineSource {
+  let i = 0;
+  return {
+    next: () => (i < lines.length ? lines[i++]! : null),
+    raw: (node) => node.raw,
+  };
+}
 
 /** Runs a resolution, yielding I/O requests. */
 export function* resolve(
@@ -118,6 +138,13 @@ class Resolver {
   #files: string[] = [];
   #included = new Set<string>();
   #clones = new Map<ConfigVariable, ConfigVariable>();
+  #copies = new Map<
+    CategoryRecord,
+    { source: ConfigVariable[]; copies: ConfigVariable[] }
+  >();
+  #templateLists = new Map<string, readonly string[]>();
+  /** Where the line being processed came from (to get its raw text). */
+  #source: LineSource | null = null;
   #lastExecError: unknown = undefined;
 
   constructor(settings: ResolverSettings) {
@@ -139,31 +166,31 @@ class Resolver {
     } else {
       this.#includeLevel = 1;
       this.#countFile(input.file);
-      let lines: readonly LineNode[];
-      let depth = 0;
-      let nest: number[] = [];
       if (input.kind === "text") {
-        const lexed = lex(input.text, {
+        const lexer = new Lexer(input.text, {
           maxLineBytes: this.#s.maxLineBytes,
           stripBom: true,
           depth: 0,
           nest: [],
+          lean: true,
         });
-        lines = lexed.lines;
-        depth = lexed.depth;
-        nest = lexed.nest;
+        yield* this.#processLines(lexerSource(lexer), input.file, null);
+        this.#unterminated(input.file, lexer.depth, lexer.nest);
       } else {
-        lines = input.lines;
+        const lines = input.lines;
+        yield* this.#processLines(arraySource(lines), input.file, null);
         const last = lines[lines.length - 1];
-        depth = last === undefined ? 0 : last.depth;
-        nest = depth > 0 ? openCommentLines(lines, depth) : [];
+        const depth = last === undefined ? 0 : last.depth;
+        this.#unterminated(
+          input.file,
+          depth,
+          depth > 0 ? openCommentLines(lines, depth) : [],
+        );
       }
-      yield* this.#processLines(lines, input.file, null);
-      this.#unterminated(input.file, depth, nest);
       this.#includeLevel = 0;
     }
     return new ResolvedConfig({
-      categories: this.#categories.map((record) => new ConfigCategory(record)),
+      categories: this.#categories as unknown as ConfigCategory[],
       warnings: this.#warnings,
       files: this.#files,
     });
@@ -208,18 +235,23 @@ class Resolver {
       if (text === undefined) continue;
       count++;
       this.#countFile(match.path);
-      const lexed = lex(text, {
+      const lexer = new Lexer(text, {
         maxLineBytes: this.#s.maxLineBytes,
         stripBom: linesRead === 0,
         depth,
         nest,
+        lean: true,
       });
-      linesRead += lexed.lines.length;
-      const done = yield* this.#processLines(lexed.lines, match.path, cat);
+      const done = yield* this.#processLines(
+        lexerSource(lexer),
+        match.path,
+        cat,
+      );
+      linesRead += lexer.lines;
       cat = done.cat;
       if (!done.ok) return "invalid";
-      depth = lexed.depth;
-      nest = lexed.nest;
+      depth = lexer.depth;
+      nest = lexer.nest;
       this.#unterminated(match.path, depth, nest);
     }
     this.#includeLevel--;
@@ -300,7 +332,7 @@ class Resolver {
   // ---- lines -------------------------------------------------------------
 
   *#processLines(
-    lines: readonly LineNode[],
+    source: LineSource,
     file: string,
     start: CategoryRecord | null,
   ): Generator<
@@ -308,68 +340,74 @@ class Resolver {
     { ok: boolean; cat: CategoryRecord | null },
     IoReply
   > {
-    let cat = start;
-    const n = lines.length;
-    for (let i = 0; i < n; i++) {
-      const line = lines[i]!;
-      if (line.stray) {
-        this.#warn(
-          "stray-comment-end",
-          "warning",
-          'Unmatched "--;" outside a block comment: what follows is comment until the next ";--"',
-          file,
-          line.line,
-          line.raw.indexOf("--;") + 1,
-        );
-      }
-      switch (line.kind) {
-        case "item":
-          if (cat === null) {
-            this.#fail(
-              "no-category",
-              "No category context for line",
-              file,
-              line,
-            );
-            return { ok: false, cat };
-          }
-          this.#item(line, file, cat);
-          break;
-        case "section": {
-          const next = this.#section(line, file);
-          if (next === null) return { ok: false, cat };
-          cat = next;
-          break;
-        }
-        case "directive": {
-          const ok = yield* this.#directive(line, file);
-          if (!ok) return { ok: false, cat };
-          break;
-        }
-        case "malformed":
-          if (line.fatal) {
-            this.#fail(
-              line.problem as ConfigSyntaxErrorCode,
-              line.message,
-              file,
-              line,
-            );
-            return { ok: false, cat };
-          }
+    const outer = this.#source;
+    this.#source = source;
+    try {
+      let cat = start;
+      for (let line = source.next(); line !== null; line = source.next()) {
+        if (line.stray) {
           this.#warn(
-            line.problem!,
+            "stray-comment-end",
             "warning",
-            line.message,
+            'Unmatched "--;" outside a block comment: what follows is comment until the next ";--"',
             file,
             line.line,
-            line.column,
+            this.#raw(line).indexOf("--;") + 1,
           );
-          break;
-        default:
-          break;
+        }
+        switch (line.kind) {
+          case "item":
+            if (cat === null) {
+              this.#fail(
+                "no-category",
+                "No category context for line",
+                file,
+                line,
+              );
+              return { ok: false, cat };
+            }
+            this.#item(line, file, cat);
+            break;
+          case "section": {
+            const next = this.#section(line, file);
+            if (next === null) return { ok: false, cat };
+            if (cat !== null && cat !== next) trim(cat);
+            cat = next;
+            break;
+          }
+          case "directive": {
+            const ok = yield* this.#directive(line, file);
+            if (!ok) return { ok: false, cat };
+            break;
+          }
+          case "malformed":
+            if (line.fatal) {
+              this.#fail(
+                line.problem as ConfigSyntaxErrorCode,
+                line.message,
+                file,
+                line,
+              );
+              return { ok: false, cat };
+            }
+            this.#warn(
+              line.problem!,
+              "warning",
+              line.message,
+              file,
+              line.line,
+              line.column,
+            );
+            break;
+          default:
+            break;
+        }
       }
+      if (cat !== null) trim(cat);
+      return { ok: true, cat };
+    } finally {
+      this.#source = outer;
     }
-    return { ok: true, cat };
   }
 
   #item(line: LineNode, file: string, cat: CategoryRecord): void {
@@ -384,7 +422,14 @@ class Resolver {
       }
       if (found < 0) {
         vars.push(
-          makeVariable(line.name, line.value, false, false, file, line.line),
+          makeVariable(
+            line.name,
+            line.value,
+            false,
+            false,
+            file,
+            line.line,
+          ),
         );
         return;
       }
@@ -437,12 +482,14 @@ class Resolver {
 
   #section(line: LineNode, file: string): CategoryRecord | null {
     const name = line.name;
-    let created: CategoryRecord | null = new CategoryRecord(
+    let created: CategoryRecord | null = new ConfigCategory({
       name,
-      false,
+      isTemplate: false,
+      templates: NO_TEMPLATES,
+      variables: [],
       file,
-      line.line,
-    );
+      line: line.line,
+    }) as unknown as CategoryRecord;
     let cat = created;
     const options = line.options;
     if (options !== undefined) {
@@ -498,41 +545,85 @@ class Resolver {
     }
     if (created !== null) {
       this.#categories.push(created);
-      const list = this.#byName.get(created.lower);
-      if (list === undefined) this.#byName.set(created.lower, [created]);
+      const key = asciiLower(created.name);
+      const list = this.#byName.get(key);
+      if (list === undefined) this.#byName.set(key, [created]);
+      else if (list.length < 8) this.#byName.set(key, [...list, created]);
       else list.push(created);
       this.#current = created;
     }
     return cat;
   }
 
-  #find(name: string, filter: string, sep: string): CategoryRecord | undefined {
+  #find(
+    name: string,
+    filter: string,
+    sep: string,
+  ): CategoryRecord | undefined {
     const pool = name === ""
       ? this.#categories
       : this.#byName.get(asciiLower(name)) ?? NO_CATEGORIES;
+    // The two lookups every file makes, without going through the filter code.
+    if (filter === "TEMPLATES=include") return pool[0];
+    if (filter === "") {
+      for (const cat of pool) if (!cat.isTemplate) return cat;
+      return undefined;
+    }
     for (const cat of pool) {
       if (categoryMatches(cat, name, filter, sep)) return cat;
     }
     return undefined;
   }
 
-  #inherit(cat: CategoryRecord, base: CategoryRecord): void {
-    cat.templates.push(base.name);
+  /**
+   * The variables a section gets from `base`: its variables marked
+   * inherited. Variables never change (an update replaces them), so the
+   * copies are shared, and cached per base until its list changes.
+   */
+  #inheritedCopies(base: CategoryRecord): ConfigVariable[] {
     const source = base.variables;
-    const n = source.length;
-    const target = cat.variables;
-    for (let i = 0; i < n; i++) {
-      const v = source[i]!;
-      if (v.inherited) {
-        target.push(v);
-        continue;
+    const cached = this.#copies.get(base);
+    if (cached !== undefined && cached.source.length === source.length) {
+      let same = true;
+      for (let i = 0; i < source.length; i++) {
+        if (cached.source[i] !== source[i]) {
+          same = false;
+          break;
+        }
       }
-      let clone = this.#clones.get(v);
+      if (same) return cached.copies;
+    }
+    const copies: ConfigVariable[] = new Array(source.length);
+    for (let i = 0; i < source.length; i++) {
+      const v = source[i]!;
+      let clone = v.inherited ? v : this.#clones.get(v);
       if (clone === undefined) {
         clone = makeVariable(v.name, v.value, v.object, true, v.file, v.line);
         this.#clones.set(v, clone);
       }
-      target.push(clone);
+      copies[i] = clone;
+    }
+    this.#copies.set(base, { source: source.slice(), copies });
+    return copies;
+  }
+
+  #inherit(cat: CategoryRecord, base: CategoryRecord): void {
+    if (cat.templates.length === 0) {
+      // Most sections have one base: share one frozen list per base name.
+      let list = this.#templateLists.get(base.name);
+      if (list === undefined) {
+        list = Object.freeze([base.name]);
+        this.#templateLists.set(base.name, list);
+      }
+      cat.templates = list;
+    } else {
+      cat.templates = [...cat.templates, base.name];
+    }
+    const copies = this.#inheritedCopies(base);
+    if (cat.variables.length === 0) {
+      cat.variables = copies.slice();
+    } else {
+      for (const v of copies) cat.variables.push(v);
     }
   }
 
@@ -585,7 +676,7 @@ class Resolver {
       file,
       line: line.line,
       column: line.column,
-      text: line.raw,
+      text: this.#raw(line),
     };
     let result: LoadResult;
     this.#nesting++;
@@ -693,20 +784,31 @@ class Resolver {
     this.#includeLevel++;
     const name = `#exec ${command}`;
     this.#countFile(name);
-    const lexed = lex(output.stdout, {
+    const lexer = new Lexer(output.stdout, {
       maxLineBytes: this.#s.maxLineBytes,
       stripBom: true,
       depth: 0,
       nest: [],
+      lean: true,
     });
-    const done = yield* this.#processLines(lexed.lines, name, this.#current);
+    const done = yield* this.#processLines(
+      lexerSource(lexer),
+      name,
+      this.#current,
+    );
     if (!done.ok) return "invalid";
-    this.#unterminated(name, lexed.depth, lexed.nest);
+    this.#unterminated(name, lexer.depth, lexer.nest);
     this.#includeLevel--;
     return "ok";
   }
 
   // ---- reporting ---------------------------------------------------------
+
+  #raw(line: LineNode): string {
+    return line.raw !== "" || this.#source === null
+      ? line.raw
+      : this.#source.raw(line);
+  }
 
   #warn(
     code: ConfigWarningCode,
@@ -738,13 +840,21 @@ class Resolver {
           file,
           line: line.line,
           column: line.column,
-          text: line.raw,
+          text: this.#raw(line),
           cause,
         },
       );
     }
     this.#warn(code, "error", message, file, line.line, line.column);
   }
+}
+
+/**
+ * Gives a category an array of exactly its size once its lines are done:
+ * arrays grow with slack, and a large config keeps tens of thousands.
+ */
+function trim(cat: CategoryRecord): void {
+  cat.variables = cat.variables.slice();
 }
 
 function describe(error: unknown): string {

@@ -22,18 +22,32 @@ export function stripBlanks(s: string): string {
   return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
-const UPPER = /[A-Z]/;
 const UPPER_RUNS = /[A-Z]+/g;
 
 /** Lower-cases ASCII letters only, like `strcasecmp` does in the C locale. */
 export function asciiLower(s: string): string {
-  if (!UPPER.test(s)) return s;
-  return s.replace(UPPER_RUNS, (run) => run.toLowerCase());
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) {
+      return s.replace(UPPER_RUNS, (run) => run.toLowerCase());
+    }
+  }
+  return s;
 }
 
 /** `strcasecmp(a, b) === 0` for ASCII case folding. */
 export function asciiEqualFold(a: string, b: string): boolean {
-  return a.length === b.length && (a === b || asciiLower(a) === asciiLower(b));
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 65 && x <= 90) x += 32;
+    if (y >= 65 && y <= 90) y += 32;
+    if (x !== y) return false;
+  }
+  return true;
 }
 
 /** Number of bytes `s[from, to)` takes in UTF-8. */

@@ -57,46 +57,33 @@ export interface ConfigCategoryInit {
  * ```
  */
 export class ConfigCategory {
-  #init: ConfigCategoryInit;
+  /** The section name, as written (not trimmed, at most 79 bytes). */
+  readonly name: string;
+  /** Marked `(!)`: hidden from lookups, only used as a base. */
+  readonly isTemplate: boolean;
+  /** Names of the sections it inherited from, in order. */
+  readonly templates: readonly string[];
+  /** Its variables in order, duplicates kept, inherited ones included. */
+  readonly variables: readonly ConfigVariable[];
+  /** The file holding its header. */
+  readonly file: string;
+  /** 1-based line of its header. */
+  readonly line: number;
 
   /**
-   * Wraps category data. Resolving a config creates these for you; build
-   * one yourself to format a configuration that was never a file.
+   * Creates a category. Resolving a config creates these for you; build one
+   * yourself to format a configuration that was never a file. The arrays
+   * are used as given, not copied.
    *
    * @param init The name, flags, variables and position.
    */
   constructor(init: ConfigCategoryInit) {
-    this.#init = init;
-  }
-
-  /** The section name, as written (not trimmed, at most 79 bytes). */
-  get name(): string {
-    return this.#init.name;
-  }
-
-  /** Marked `(!)`: hidden from lookups, only used as a base. */
-  get isTemplate(): boolean {
-    return this.#init.isTemplate;
-  }
-
-  /** Names of the sections it inherited from, in order. */
-  get templates(): readonly string[] {
-    return this.#init.templates;
-  }
-
-  /** Its variables in order, duplicates kept, inherited ones included. */
-  get variables(): readonly ConfigVariable[] {
-    return this.#init.variables;
-  }
-
-  /** The file holding its header. */
-  get file(): string {
-    return this.#init.file;
-  }
-
-  /** 1-based line of its header. */
-  get line(): number {
-    return this.#init.line;
+    this.name = init.name;
+    this.isTemplate = init.isTemplate;
+    this.templates = init.templates;
+    this.variables = init.variables;
+    this.file = init.file;
+    this.line = init.line;
   }
 
   /**
@@ -107,7 +94,7 @@ export class ConfigCategory {
    * @returns Its last value, or `undefined` when there is none.
    */
   get(key: string): string | undefined {
-    const variables = this.#init.variables;
+    const variables = this.variables;
     for (let i = variables.length - 1; i >= 0; i--) {
       const v = variables[i]!;
       if (asciiEqualFold(v.name, key)) return v.value;
@@ -124,7 +111,7 @@ export class ConfigCategory {
    */
   getAll(key: string): string[] {
     const out: string[] = [];
-    for (const v of this.#init.variables) {
+    for (const v of this.variables) {
       if (asciiEqualFold(v.name, key)) out.push(v.value);
     }
     return out;

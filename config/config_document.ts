@@ -135,8 +135,10 @@ export interface ConfigDocumentOptions {
 /** Picks one of several sections with the same name. */
 export interface ConfigWhereOptions {
   /**
-   * Only a section whose own value of each key equals the given value,
-   * e.g. `{ type: "auth" }` (keys matched without ASCII case).
+   * Only a section whose value of each key equals the given value, e.g.
+   * `{ type: "auth" }` (keys matched without ASCII case). Values come from
+   * the section's own lines, then from the bases its header names (found
+   * earlier in this document, as Asterisk would).
    *
    * @default {undefined}
    */
@@ -260,7 +262,8 @@ export class ConfigDocument {
 
   /**
    * Sets variables in a section (see {@linkcode ConfigSection.set}); the
-   * section is added at the end when there is none.
+   * section is added at the end when there is none, with the `where`
+   * values written first.
    *
    * @param section The section name.
    * @param values The names and values to set.
@@ -374,7 +377,12 @@ export class ConfigDocument {
   }
 
   #target(section: string, where: ConfigWhereOptions["where"]): Block {
-    return this.#state.find(section, where) ??
-      addSection(this.#state, section, []);
+    const found = this.#state.find(section, where);
+    if (found !== undefined) return found;
+    const block = addSection(this.#state, section, []);
+    for (const [key, value] of Object.entries(where ?? {})) {
+      addItem(this.#state, block, key, value, undefined);
+    }
+    return block;
   }
 }
