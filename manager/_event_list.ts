@@ -1,6 +1,6 @@
 // Copyright the @pyst/asterisk authors. MIT license.
 /**
- * Internal: how an AMI event list starts and ends (PROTOCOL.md §2.5).
+ * Internal: how an AMI event list starts and ends.
  *
  * Since AMI 2.7.0 (Asterisk 13.2) the ack carries `EventList: start` (some
  * actions write `Start`) and the last event `EventList: Complete`. Older
