@@ -99,6 +99,10 @@ export class AmiMessage {
   /** The fields in order, as `[key, value]` pairs (a frozen array, built on first use). */
   get fields(): ReadonlyArray<readonly [string, string]> {
     if (this.#fields !== undefined) return this.#fields;
+    // Not fully indexed yet: one pass straight to fields is cheaper.
+    if (this.#scan < this.#text.length) {
+      return this.#fields = splitFields(this.#text);
+    }
     const index = this.#getIndex();
     const text = this.#text;
     const fields: (readonly [string, string])[] = [];
@@ -334,6 +338,30 @@ export class AmiMessage {
     }
     return -1;
   }
+}
+
+/** Splits raw packet text into frozen fields in one pass (see `#indexLine` for the rules). */
+function splitFields(text: string): ReadonlyArray<readonly [string, string]> {
+  const fields: (readonly [string, string])[] = [];
+  const length = text.length;
+  let pos = 0;
+  let colon = text.indexOf(":");
+  while (pos < length) {
+    let lf = text.indexOf("\n", pos);
+    if (lf === -1) lf = length;
+    let end = lf;
+    if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+    if (colon !== -1 && colon < pos) colon = text.indexOf(":", pos);
+    if (colon !== -1 && colon < end) {
+      let valueStart = colon + 1;
+      if (valueStart < end && text.charCodeAt(valueStart) === 32) valueStart++;
+      fields.push([text.slice(pos, colon), text.slice(valueStart, end)]);
+    } else {
+      fields.push(["", text.slice(pos, end)]);
+    }
+    pos = lf + 1;
+  }
+  return Object.freeze(fields);
 }
 
 function asciiLower(text: string): string {
