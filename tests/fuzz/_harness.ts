@@ -89,7 +89,36 @@ export async function runFuzz(
   options: RunFuzzOptions,
 ): Promise<TargetReport[]> {
   const reports: TargetReport[] = [];
-  for (const target of targets) {
+  // A rejection nobody handles is a crash of the code under test: it is
+  // charged to the case that was running.
+  let unhandled: unknown[] = [];
+  const onUnhandled = (event: PromiseRejectionEvent) => {
+    unhandled.push(event.reason);
+    event.preventDefault();
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
+  try {
+    for (const target of targets) {
+      reports.push(
+        await runTarget(target, options, () => {
+          const taken = unhandled;
+          unhandled = [];
+          return taken;
+        }),
+      );
+    }
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", onUnhandled);
+  }
+  return reports;
+}
+
+async function runTarget(
+  target: FuzzTarget,
+  options: RunFuzzOptions,
+  takeUnhandled: () => unknown[],
+): Promise<TargetReport> {
+  {
     const report: TargetReport = {
       target: target.name,
       cases: 0,
@@ -97,7 +126,6 @@ export async function runFuzz(
       findings: [],
       slowestMs: 0,
     };
-    reports.push(report);
     await target.open?.();
     const started = performance.now();
     const first = options.only ?? 0;
@@ -139,6 +167,15 @@ export async function runFuzz(
             } ms, over ${options.caseTimeoutMs} ms`,
           );
         }
+        // Let rejections of this case surface before judging it.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const crashes = takeUnhandled();
+        if (crashes.length > 0) {
+          throw new FuzzFinding(
+            `Unhandled rejection: ${describe(crashes[0])}`,
+            { cause: crashes[0] },
+          );
+        }
         report.outcomes[outcome] = (report.outcomes[outcome] ?? 0) + 1;
       } catch (error) {
         report.findings.push({
@@ -160,6 +197,11 @@ export async function runFuzz(
     }
     try {
       await target.close?.();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const crashes = takeUnhandled();
+      if (crashes.length > 0) {
+        throw new FuzzFinding(`Unhandled rejection: ${describe(crashes[0])}`);
+      }
     } catch (error) {
       report.findings.push({
         target: target.name,
@@ -169,8 +211,8 @@ export async function runFuzz(
         inputs: {},
       });
     }
+    return report;
   }
-  return reports;
 }
 
 /** Base64 of bytes (for finding reports). */

@@ -12,8 +12,10 @@ import {
   agiReplyTarget,
   agiSessionTarget,
 } from "./_target_agi.ts";
+import { amiClientTarget, amiEmulatorTarget } from "./_target_ami.ts";
 import { amiDecoderTarget } from "./_target_ami_decoder.ts";
 import { configTarget } from "./_target_config.ts";
+import { fastAgiTarget } from "./_target_fastagi.ts";
 
 /** How big the generated inputs get. */
 export type FuzzScale = "ci" | "long";
@@ -27,5 +29,8 @@ export function allTargets(scale: FuzzScale): FuzzTarget[] {
     agiEnvironmentTarget({ maxBytes: big ? 262_144 : 16_384 }),
     agiSessionTarget({ maxBytes: big ? 65_536 : 4096 }),
     configTarget({ maxBytes: big ? 262_144 : 16_384 }),
+    fastAgiTarget({ maxBytes: big ? 65_536 : 4096 }),
+    amiEmulatorTarget({ maxBytes: big ? 65_536 : 8192 }),
+    amiClientTarget({ maxBytes: big ? 65_536 : 16_384 }),
   ];
 }
