@@ -61,16 +61,10 @@ function isIterable(
     Symbol.iterator in value;
 }
 
-/** Index of the first field named `key` (ASCII case-insensitive), or -1. */
-export function indexOfField(fields: Fields, key: string): number {
-  const lower = key.toLowerCase();
-  return fields.findIndex(([k]) => k.toLowerCase() === lower);
-}
-
 /** Value of the first field named `key`, or `undefined`. */
 export function fieldValue(fields: Fields, key: string): string | undefined {
-  const at = indexOfField(fields, key);
-  return at === -1 ? undefined : fields[at]![1];
+  const lower = key.toLowerCase();
+  return fields.find(([k]) => k.toLowerCase() === lower)?.[1];
 }
 
 /** Returns `fields` with `[key, value]` inserted at `at` (clamped). */

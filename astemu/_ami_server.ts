@@ -643,11 +643,6 @@ function builtin(
   BUILTINS.set(name.toLowerCase(), { name, authority, synopsis, run });
 }
 
-/** The names of the built-in actions, for `ListCommands` and docs. */
-export function builtinActions(): string[] {
-  return [...BUILTINS.values()].map((b) => b.name);
-}
-
 builtin("Login", 0, "Login Manager.", async (core, message) => {
   const state = core.state;
   if (core.authenticated) return core.ack(message, "Already authenticated");
