@@ -81,18 +81,17 @@ export function insertField(
 
 /**
  * Formats fields as Asterisk writes them: `Key: Value` CRLF lines (a field
- * with an empty key is written bare), then a blank line.
+ * with an empty key is written bare), then a blank line. A bare CR inside a
+ * value is written as is, like Asterisk echoes it (AMI splits lines on LF).
  *
- * @throws {TypeError} If a key or value holds CR or LF.
+ * @throws {TypeError} If a key or value holds LF, which would break framing.
  */
 export function formatPacket(fields: Fields): string {
   let text = "";
   for (const [key, value] of fields) {
-    if (/[\r\n]/.test(key) || /[\r\n]/.test(value)) {
+    if (key.includes("\n") || value.includes("\n")) {
       throw new TypeError(
-        `Cannot send AMI packet: field ${
-          JSON.stringify(key)
-        } contains CR or LF`,
+        `Cannot send AMI packet: field ${JSON.stringify(key)} contains LF`,
       );
     }
     text += key === "" ? `${value}\r\n` : `${key}: ${value}\r\n`;

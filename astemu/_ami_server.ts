@@ -379,7 +379,20 @@ export class SessionCore {
 
   /** Queues an action; actions run one at a time, in order, like Asterisk's session thread. */
   receive(message: AmiMessage): Promise<void> {
-    this.#chain = this.#chain.then(() => this.#handle(message));
+    this.#chain = this.#chain.then(() => this.#handle(message)).catch(
+      (error) => {
+        // Never let one action end the session: record it and answer an error.
+        this.state.handlerErrors.push(error);
+        try {
+          this.error(
+            message,
+            `astemu failed on this action: ${errorText(error)}`,
+          );
+        } catch {
+          // Nothing sensible can be written back.
+        }
+      },
+    );
     return this.#chain;
   }
 
@@ -958,7 +971,9 @@ builtin("Originate", ORIGINATE, "Originate a call.", async (core, message) => {
   if (isAsync) {
     core.ack(message, "Originate successfully queued");
     // The call proceeds on its own, like Asterisk's originate thread.
-    state.setTimer(() => void run(), 0);
+    state.setTimer(() => {
+      run().catch((error) => state.handlerErrors.push(error));
+    }, 0);
     return;
   }
   const ok = await run();
