@@ -48,11 +48,7 @@
  */
 import { runPystCli } from "./run_pyst_cli.ts";
 
-export {
-  PYST_USAGE,
-  runPystCli,
-  type RunPystCliOptions,
-} from "./run_pyst_cli.ts";
+export { runPystCli, type RunPystCliOptions } from "./run_pyst_cli.ts";
 
 if (import.meta.main) {
   const stop = new AbortController();

@@ -9,7 +9,7 @@ import { config } from "./_config.ts";
 import { CliFailure, type CliIo } from "./_io.ts";
 
 /** The `pyst` help text. */
-export const PYST_USAGE: string = `\
+const PYST_USAGE = `\
 Usage: pyst <command> [options]
 
 Everyday Asterisk jobs from the command line, with the narrowest Deno
