@@ -65,6 +65,8 @@ export interface TargetReport {
   readonly findings: Finding[];
   /** Longest case, in milliseconds. */
   slowestMs: number;
+  /** Which case that was. */
+  slowestIndex: number;
 }
 
 /** Options of {@linkcode runFuzz}. */
@@ -125,6 +127,7 @@ async function runTarget(
       outcomes: {},
       findings: [],
       slowestMs: 0,
+      slowestIndex: -1,
     };
     await target.open?.();
     const started = performance.now();
@@ -188,10 +191,11 @@ async function runTarget(
       } finally {
         clearTimeout(timer);
       }
-      report.slowestMs = Math.max(
-        report.slowestMs,
-        performance.now() - caseStart,
-      );
+      const elapsed = performance.now() - caseStart;
+      if (elapsed > report.slowestMs) {
+        report.slowestMs = elapsed;
+        report.slowestIndex = index;
+      }
       report.cases++;
       options.afterCase?.(target.name, index);
     }

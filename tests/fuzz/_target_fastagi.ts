@@ -198,7 +198,11 @@ export function fastAgiTarget(options: { maxBytes: number }): FuzzTarget {
       });
       const started = performance.now();
       try {
-        await writeChunks(conn, header, chunk(rng, header));
+        try {
+          await writeChunks(conn, header, chunk(rng, header));
+        } catch {
+          // The server refused the header and closed while we wrote.
+        }
         const reader = new LineReader(conn);
         // Answer each command line with the next recorded reply until the
         // server closes (the handler ended or gave up on us).

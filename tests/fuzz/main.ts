@@ -138,7 +138,7 @@ if (import.meta.main) {
     console.log(
       `${report.target}: ${report.cases} cases, slowest ${
         report.slowestMs.toFixed(0)
-      } ms, heap ${
+      } ms (case ${report.slowestIndex}), heap ${
         mem === undefined
           ? "n/a"
           : `${mem.first.toFixed(1)} -> max ${mem.max.toFixed(1)} MiB`
@@ -152,8 +152,9 @@ if (import.meta.main) {
         } MiB (bound ${args.maxGrowthMiB})`,
       );
     }
-    for (const finding of report.findings) {
+    for (const [n, finding] of report.findings.entries()) {
       findings++;
+      if (n >= 5) continue; // counted, not printed
       console.log(
         `  FINDING case ${finding.index} (seed ${finding.seed}): ${
           describe(finding.error)
@@ -162,7 +163,7 @@ if (import.meta.main) {
       for (const [name, value] of Object.entries(finding.inputs)) {
         console.log(
           `  ${name} (base64): ${
-            value.length > 4000 ? value.slice(0, 4000) + "…" : value
+            value.length > 600 ? value.slice(0, 600) + "…" : value
           }`,
         );
       }
