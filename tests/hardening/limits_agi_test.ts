@@ -188,19 +188,17 @@ Deno.test("AgiSession maxQueuedCommands: one more than the queue holds rejects w
       const held: string[] = [];
       let release!: () => void;
       const gate = new Promise<void>((resolve) => release = resolve);
-      let controllerReply!: (text: string) => void;
+      // Replies go through a second stream once the gate opens.
+      const replies = new TransformStream<Uint8Array, Uint8Array>();
+      const writer = replies.writable.getWriter();
       const { readable, writable } = memoryAsterisk(
         "agi_request: x\n\n",
         (line) => {
           held.push(line);
-          void gate.then(() => controllerReply("200 result=0\n"));
+          void gate.then(() => writer.write(encoder.encode("200 result=0\n")));
           return undefined;
         },
       );
-      // Replies go through a second channel once the gate opens.
-      const replies = new TransformStream<Uint8Array, Uint8Array>();
-      const writer = replies.writable.getWriter();
-      controllerReply = (text) => void writer.write(encoder.encode(text));
       const merged = mergeStreams(readable, replies.readable);
       const session = await createAgiSession(merged, writable, {
         ...(max === undefined ? {} : { maxQueuedCommands: max }),
