@@ -140,6 +140,8 @@ export interface LexOptions {
    * `Lexer.raw(node)` gives the raw text when it is needed.
    */
   lean?: boolean;
+  /** Always take the general path (tests compare it with the fast ones). */
+  slow?: boolean;
 }
 
 /** Result of {@linkcode lex}. */
@@ -152,6 +154,7 @@ export interface LexResult {
 
 interface LexState {
   lean: boolean;
+  slow: boolean;
   maxLineBytes: number;
   depth: number;
   nest: number[];
@@ -184,6 +187,7 @@ export class Lexer {
     this.bom = bom;
     this.#state = {
       lean: options.lean ?? false,
+      slow: options.slow ?? false,
       maxLineBytes: options.maxLineBytes,
       depth: options.depth,
       nest: options.nest.slice(),
@@ -267,6 +271,7 @@ export function lexSingleLine(
 ): LineNode {
   const state: LexState = {
     lean: false,
+    slow: false,
     maxLineBytes,
     depth,
     nest: [],
@@ -325,7 +330,7 @@ function lexLine(
     hasNul = nul < end;
   }
 
-  if (!hasNul) {
+  if (!hasNul && !st.slow) {
     if (st.depth === 0) {
       if (!hasSemi) {
         classify(node, src, start, end, null, start, false, st.lean);
@@ -342,6 +347,7 @@ function lexLine(
         classify(node, src, start, p, null, start, true, st.lean);
         return;
       }
+      if (escaped && !opens && lexEscapes(node, src, start, end, p, st)) return;
     } else if (!hasSemi) {
       node.kind = "comment";
       node.depth = st.depth;
@@ -349,6 +355,61 @@ function lexLine(
     }
   }
   lexSlow(node, st.lean ? src.slice(start, end) : node.raw, st);
+}
+
+/**
+ * A line at depth 0 whose semicolons are `\;` escapes, possibly followed by
+ * an ordinary comment: the same result as the general path without its
+ * buffers. Gives up (false) at the first block-comment marker.
+ */
+function lexEscapes(
+  node: LineNode,
+  src: string,
+  start: number,
+  end: number,
+  first: number,
+  st: LexState,
+): boolean {
+  const removed: number[] = [];
+  let newBuf = start;
+  let cut = end;
+  let p = first;
+  while (p < end) {
+    if (p > newBuf && src.charCodeAt(p - 1) === 92) {
+      removed.push(p - 1);
+      newBuf = p + 1;
+      p = src.indexOf(";", p + 1);
+      if (p < 0) p = end;
+      continue;
+    }
+    const opens = p + 2 < end && src.charCodeAt(p + 1) === 45 &&
+      src.charCodeAt(p + 2) === 45 &&
+      (p + 3 >= end || src.charCodeAt(p + 3) !== 45);
+    const closes = p >= newBuf + 2 && src.charCodeAt(p - 1) === 45 &&
+      src.charCodeAt(p - 2) === 45;
+    if (opens || closes) return false;
+    cut = p;
+    break;
+  }
+  let text = "";
+  let from = start;
+  for (const r of removed) {
+    text += src.slice(from, r);
+    from = r + 1;
+  }
+  text += src.slice(from, cut);
+  const map = new Int32Array(text.length);
+  let shift = 0;
+  let next = 0;
+  for (let i = 0; i < text.length; i++) {
+    while (next < removed.length && removed[next]! - start <= i + shift) {
+      shift++;
+      next++;
+    }
+    map[i] = i + shift;
+  }
+  classify(node, text, 0, text.length, map, 0, true, st.lean);
+  return true;
 }
 
 // Scratch buffers for the general path, grown as needed: `ch` is the C
@@ -450,7 +511,16 @@ function lexSlow(node: LineNode, raw: string, st: LexState): void {
       ch.subarray(i, Math.min(stop, i + 4096)) as unknown as number[],
     );
   }
-  classify(node, text, 0, text.length, at.slice(proc, stop), 0, true, st.lean);
+  classify(
+    node,
+    text,
+    0,
+    text.length,
+    at.slice(proc, stop),
+    0,
+    skipBlanks(raw, 0, n) < n,
+    st.lean,
+  );
   node.depth = depth;
 }
 

@@ -143,6 +143,7 @@ class Resolver {
     { source: ConfigVariable[]; copies: ConfigVariable[] }
   >();
   #templateLists = new Map<string, readonly string[]>();
+  #nameCache: (string | undefined)[] = new Array(256).fill(undefined);
   /** Where the line being processed came from (to get its raw text). */
   #source: LineSource | null = null;
   #lastExecError: unknown = undefined;
@@ -411,7 +412,7 @@ class Resolver {
   }
 
   #item(line: LineNode, file: string, cat: CategoryRecord): void {
-    const vars = cat.variables;
+    const vars = writable(cat);
     if (line.operator === "+=") {
       let found = -1;
       for (let i = vars.length - 1; i >= 0; i--) {
@@ -442,7 +443,7 @@ class Resolver {
     }
     vars.push(
       makeVariable(
-        line.name,
+        this.#intern(line.name),
         line.value,
         line.operator === "=>",
         false,
@@ -452,6 +453,19 @@ class Resolver {
     );
   }
 
+  /**
+   * The same string for the same variable name, from a small direct-mapped
+   * cache: configs repeat a handful of names thousands of times.
+   */
+  #intern(name: string): string {
+    const slot = (name.length * 31 + name.charCodeAt(0) +
+      name.charCodeAt(name.length - 1)) & 255;
+    const known = this.#nameCache[slot];
+    if (known === name) return known;
+    this.#nameCache[slot] = name;
+    return name;
+  }
+
   /** `ast_variable_update`: replace the last variable matching name and value. */
   #update(
     cat: CategoryRecord,
@@ -459,7 +473,7 @@ class Resolver {
     value: string,
     match: string,
   ): void {
-    const vars = cat.variables;
+    const vars = writable(cat);
     let found = -1;
     for (let i = 0; i < vars.length; i++) {
       const v = vars[i]!;
@@ -513,7 +527,8 @@ class Resolver {
           if (created !== null) {
             this.#current = target;
             if (created.isTemplate) target.isTemplate = true;
-            for (const v of created.variables) target.variables.push(v);
+            const into = writable(target);
+            for (const v of created.variables) into.push(v);
             created = null;
           }
         } else {
@@ -547,6 +562,9 @@ class Resolver {
       this.#categories.push(created);
       const key = asciiLower(created.name);
       const list = this.#byName.get(key);
+      if (list !== undefined && list[0]!.name === created.name) {
+        created.name = list[0]!.name; // one string for same-named sections
+      }
       if (list === undefined) this.#byName.set(key, [created]);
       else if (list.length < 8) this.#byName.set(key, [...list, created]);
       else list.push(created);
@@ -621,9 +639,12 @@ class Resolver {
     }
     const copies = this.#inheritedCopies(base);
     if (cat.variables.length === 0) {
-      cat.variables = copies.slice();
+      // Share the cached copies until the section gets a variable of its own.
+      cat.variables = copies;
+      shared.add(copies);
     } else {
-      for (const v of copies) cat.variables.push(v);
+      const into = writable(cat);
+      for (const v of copies) into.push(v);
     }
   }
 
@@ -854,7 +875,16 @@ class Resolver {
  * arrays grow with slack, and a large config keeps tens of thousands.
  */
 function trim(cat: CategoryRecord): void {
-  cat.variables = cat.variables.slice();
+  if (!shared.has(cat.variables)) cat.variables = cat.variables.slice();
+}
+
+/** Arrays several categories use until one of them writes (copy on write). */
+const shared = new WeakSet<ConfigVariable[]>();
+
+/** The category's variables, copied first if they are shared. */
+function writable(cat: CategoryRecord): ConfigVariable[] {
+  if (shared.has(cat.variables)) cat.variables = cat.variables.slice();
+  return cat.variables;
 }
 
 function describe(error: unknown): string {
