@@ -1,0 +1,279 @@
+// Copyright the @pyst/asterisk authors. MIT license.
+/**
+ * Internal: the {@linkcode AgiTransport} of one FastAGI connection, reading
+ * and writing the `Deno.Conn` directly (no Web Streams in between: a FastAGI
+ * server runs thousands of short calls, and the stream machinery cost more
+ * CPU per call than the protocol itself). It follows the same rules as
+ * `StreamAgiTransport`: one command at a time, a `HANGUP` line noticed at any
+ * time (a read is always pending), applied before a reply that arrived with
+ * it, and any protocol violation, over-long line, abandoned command or lost
+ * connection closes the transport. Not re-exported from `mod.ts`.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError, ProtocolError } from "../errors.ts";
+import { LineSplitter } from "../_internal/line_splitter.ts";
+import { checkAgiLine } from "./_check_agi_line.ts";
+import type { AgiReply } from "./agi_reply.ts";
+import { type AgiDecoded, AgiReplyDecoder } from "./agi_reply_decoder.ts";
+import type { AgiTransport } from "./agi_transport.ts";
+
+/** Bytes asked of the socket per read; AGI replies are short lines. */
+const READ_BUFFER_BYTES = 4096;
+
+const encoder = new TextEncoder();
+
+/** Options of {@linkcode FastAgiTransport}. */
+export interface FastAgiTransportOptions {
+  /** Longest reply line accepted, in bytes without its line ending. */
+  maxLineBytes: number;
+  /** Closes the connection (the server's idempotent close). */
+  closeConnection: () => void;
+}
+
+interface Pending {
+  readonly line: string;
+  readonly resolve: (reply: AgiReply) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** An {@linkcode AgiTransport} over a FastAGI connection after its header. */
+export class FastAgiTransport implements AgiTransport {
+  readonly #conn: Deno.Conn;
+  readonly #closeConnection: () => void;
+  readonly #splitter: LineSplitter;
+  readonly #decoder = new AgiReplyDecoder();
+  #pending: Pending | undefined;
+  /** A reply decoded from the current chunk, delivered once it is processed. */
+  #ready: AgiReply | undefined;
+  readonly #hangup: Promise<void>;
+  #resolveHangup!: () => void;
+  #hungUp = false;
+  /** Why the transport no longer works ("" while it works); set once. */
+  #why = "";
+  /** The error behind `#why`; built on first use when the client closed. */
+  #failure: Error | undefined;
+  readonly #loop: Promise<void>;
+
+  /**
+   * Starts reading `conn` at once.
+   *
+   * @param conn The connection, its header block already consumed.
+   * @param rest Bytes read past the header's blank line.
+   * @param options Limits.
+   */
+  constructor(
+    conn: Deno.Conn,
+    rest: Uint8Array,
+    options: FastAgiTransportOptions,
+  ) {
+    this.#conn = conn;
+    this.#closeConnection = options.closeConnection;
+    this.#splitter = new LineSplitter(
+      (line) => this.#handle(this.#decoder.push(line), line),
+      { maxLineBytes: options.maxLineBytes },
+    );
+    this.#hangup = new Promise((resolve) => (this.#resolveHangup = resolve));
+    this.#loop = this.#run(rest);
+  }
+
+  /** Resolves when a `HANGUP` line arrives or Asterisk closes. Never rejects. */
+  get hangup(): Promise<void> {
+    return this.#hangup;
+  }
+
+  /**
+   * Sends one command line and resolves with its complete reply.
+   *
+   * @param line The command line, without its line feed.
+   * @param signal Aborting it rejects with its reason and closes the transport.
+   * @returns The reply, whatever its status code.
+   * @throws {TypeError} If the line cannot be sent, or a command is in flight.
+   * @throws {ConnectionClosedError} If the transport is or gets closed.
+   * @throws {ProtocolError} If Asterisk answers with something that is no reply.
+   */
+  async execute(line: string, signal?: AbortSignal): Promise<AgiReply> {
+    checkAgiLine(line);
+    if (this.#why !== "") {
+      throw new ConnectionClosedError(
+        `Cannot send AGI command ${JSON.stringify(line)}: transport closed`,
+        { cause: this.#error() },
+      );
+    }
+    if (this.#pending !== undefined) {
+      throw new TypeError(
+        `Cannot send AGI command ${JSON.stringify(line)}: ${
+          JSON.stringify(this.#pending.line)
+        } is still in flight`,
+      );
+    }
+    signal?.throwIfAborted();
+    const reply = new Promise<AgiReply>((resolve, reject) => {
+      this.#pending = { line, resolve, reject };
+    });
+    const onAbort = signal === undefined ? undefined : () => {
+      const reason = signal.reason;
+      this.#fail(
+        "the command was abandoned",
+        reason instanceof Error
+          ? reason
+          : new ConnectionClosedError(String(reason)),
+      );
+    };
+    if (onAbort !== undefined) {
+      signal!.addEventListener("abort", onAbort, { once: true });
+    }
+    try {
+      try {
+        const bytes = encoder.encode(line + "\n");
+        let offset = 0;
+        while (offset < bytes.length) {
+          offset += await this.#conn.write(bytes.subarray(offset));
+        }
+      } catch (error) {
+        this.#fail(
+          "write failed",
+          new ConnectionClosedError("Cannot write to Asterisk: write failed", {
+            cause: error,
+          }),
+        );
+      }
+      return await reply;
+    } finally {
+      if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Closes the connection without hanging up (Asterisk then resumes the
+   * dialplan); a pending command rejects with a `ConnectionClosedError`.
+   * Idempotent.
+   *
+   * @returns When the read loop has ended.
+   */
+  async close(): Promise<void> {
+    this.#fail("transport closed by the client", undefined);
+    await this.#loop;
+  }
+
+  #notifyHangup(): void {
+    if (this.#hungUp) return;
+    this.#hungUp = true;
+    this.#resolveHangup();
+  }
+
+  async #run(rest: Uint8Array): Promise<void> {
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    try {
+      if (rest.length > 0) {
+        this.#splitter.push(rest);
+        this.#deliver();
+      }
+      while (this.#why === "") {
+        let count: number | null;
+        try {
+          count = await this.#conn.read(buffer);
+        } catch (error) {
+          // Our own close ends the pending read this way, too.
+          if (this.#why === "") {
+            this.#fail(
+              "connection lost",
+              new ConnectionClosedError(
+                "Cannot read from Asterisk: connection lost",
+                {
+                  cause: error,
+                },
+              ),
+            );
+          }
+          break;
+        }
+        if (count === null) {
+          const last = this.#splitter.flush();
+          if (last !== undefined) this.#handle(this.#decoder.push(last), last);
+          this.#deliver();
+          // Asterisk closed: the channel is gone (or the AGI ended).
+          this.#notifyHangup();
+          this.#fail(
+            "connection closed",
+            new ConnectionClosedError(
+              "Cannot read from Asterisk: connection closed",
+            ),
+          );
+          break;
+        }
+        // The splitter copies what it keeps, so the buffer can be reused.
+        this.#splitter.push(buffer.subarray(0, count));
+        this.#deliver();
+      }
+    } catch (error) {
+      // A protocol violation or an over-long line: Asterisk cannot be
+      // resynchronised.
+      const failure = error instanceof Error
+        ? error
+        : new ProtocolError(String(error));
+      this.#fail(failure.message || failure.name, failure);
+    }
+  }
+
+  #handle(decoded: AgiDecoded | undefined, line: string): void {
+    if (decoded === undefined) return;
+    if (decoded.type === "hangup") {
+      this.#notifyHangup();
+      this.#handle(decoded.after, line);
+      return;
+    }
+    if (this.#pending === undefined || this.#ready !== undefined) {
+      throw new ProtocolError(
+        `Cannot read AGI reply: ${
+          JSON.stringify(line.slice(0, 80))
+        } arrived with no command in flight`,
+        { line },
+      );
+    }
+    this.#ready = decoded.reply;
+  }
+
+  /** Hands the reply decoded from the last chunk to its command. */
+  #deliver(): void {
+    const reply = this.#ready;
+    if (reply === undefined) return;
+    const pending = this.#pending!;
+    this.#ready = undefined;
+    this.#pending = undefined;
+    pending.resolve(reply);
+  }
+
+  /**
+   * Ends the transport once: rejects the pending command and closes the
+   * connection (which also ends the pending read). `error` is `undefined`
+   * for a close by the client; its error is then built only when needed.
+   */
+  #fail(why: string, error: Error | undefined): void {
+    if (this.#why !== "") return;
+    this.#why = why;
+    this.#failure = error;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    this.#ready = undefined;
+    if (pending !== undefined) {
+      const failure = this.#error();
+      pending.reject(
+        failure instanceof ConnectionClosedError
+          ? new ConnectionClosedError(
+            `Cannot run AGI command ${JSON.stringify(pending.line)}: ${why}`,
+            { cause: failure },
+          )
+          : failure,
+      );
+    }
+    this.#closeConnection();
+  }
+
+  #error(): Error {
+    return this.#failure ??= new ConnectionClosedError(
+      "Cannot use AGI transport: closed by the client",
+    );
+  }
+}
