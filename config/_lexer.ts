@@ -398,17 +398,10 @@ function lexEscapes(
     from = r + 1;
   }
   text += src.slice(from, cut);
-  const map = new Int32Array(text.length);
-  let shift = 0;
-  let next = 0;
-  for (let i = 0; i < text.length; i++) {
-    while (next < removed.length && removed[next]! - start <= i + shift) {
-      shift++;
-      next++;
-    }
-    map[i] = i + shift;
-  }
-  classify(node, text, 0, text.length, map, 0, true, st.lean);
+  // The map is the removed backslashes' offsets: a typed array per line
+  // would cost more than the line.
+  for (let i = 0; i < removed.length; i++) removed[i] = removed[i]! - start;
+  classify(node, text, 0, text.length, removed, 0, true, st.lean);
   return true;
 }
 
@@ -516,7 +509,7 @@ function lexSlow(node: LineNode, raw: string, st: LexState): void {
     text,
     0,
     text.length,
-    at.slice(proc, stop),
+    { at: Array.from(at.subarray(proc, stop)) },
     0,
     skipBlanks(raw, 0, n) < n,
     st.lean,
@@ -545,7 +538,7 @@ function classify(
   s: string,
   from: number,
   to: number,
-  map: Int32Array | null,
+  map: RawMap,
   base: number,
   commented: boolean,
   lean: boolean,
@@ -556,7 +549,7 @@ function classify(
     node.kind = commented ? "comment" : "blank";
     return;
   }
-  node.column = (map === null ? lo - base : map[lo - from]!) + 1;
+  node.column = rawIndex(map, lo, from, base) + 1;
   if (!lean) node.text = s.slice(lo, hi);
   const first = s.charCodeAt(lo);
   if (first === 91) classifySection(node, s, lo, hi);
@@ -564,14 +557,25 @@ function classify(
   else classifyItem(node, s, lo, hi, from, map, base);
 }
 
+/**
+ * Where a character of the processed text came from. `map` is null (the
+ * raw index is `i - base`), the raw index of every character (general
+ * path), or the ascending raw offsets of removed characters (escapes).
+ */
+type RawMap = { readonly at: number[] } | number[] | null;
+
 /** The raw index of character `i` of the processed text. */
-function rawIndex(
-  map: Int32Array | null,
-  i: number,
-  from: number,
-  base: number,
-): number {
-  return map === null ? i - base : map[i - from]!;
+function rawIndex(map: RawMap, i: number, from: number, base: number): number {
+  if (map === null) return i - base;
+  if (Array.isArray(map)) {
+    let raw = i - from;
+    for (const removed of map) {
+      if (removed <= raw) raw++;
+      else break;
+    }
+    return raw;
+  }
+  return map.at[i - from]!;
 }
 
 function classifySection(
@@ -634,7 +638,7 @@ function classifyItem(
   lo: number,
   hi: number,
   from: number,
-  map: Int32Array | null,
+  map: RawMap,
   base: number,
 ): void {
   const escaped = s.charCodeAt(lo) === 92;

@@ -16,7 +16,13 @@
 //   level is then not restored, as in Asterisk.
 
 import { LimitExceededError } from "../errors.ts";
-import { ConfigCategory, type ConfigVariable } from "./config_category.ts";
+import {
+  ConfigCategory,
+  type ConfigVariable,
+  decode,
+  slotsAt,
+  variableAt,
+} from "./config_category.ts";
 import {
   ConfigAccessError,
   ConfigNotFoundError,
@@ -39,7 +45,15 @@ import {
   unescapeGlob,
 } from "./_glob.ts";
 import { Lexer, LineNode } from "./_lexer.ts";
-import { type CategoryRecord, makeVariable } from "./_records.ts";
+import {
+  type CategoryRecord,
+  dataOf,
+  fields,
+  makeVariable,
+  packVariable,
+  pushVariable,
+  setData,
+} from "./_records.ts";
 import {
   asciiEqualFold,
   asciiLower,
@@ -140,10 +154,11 @@ class Resolver {
   #clones = new Map<ConfigVariable, ConfigVariable>();
   #copies = new Map<
     CategoryRecord,
-    { source: ConfigVariable[]; copies: ConfigVariable[] }
+    { source: unknown[]; copies: ConfigVariable[] }
   >();
   #templateLists = new Map<string, readonly string[]>();
   #nameCache: (string | undefined)[] = new Array(256).fill(undefined);
+  #valueCache: (string | undefined)[] = new Array(256).fill(undefined);
   /** Where the line being processed came from (to get its raw text). */
   #source: LineSource | null = null;
   #lastExecError: unknown = undefined;
@@ -191,7 +206,7 @@ class Resolver {
       this.#includeLevel = 0;
     }
     return new ResolvedConfig({
-      categories: this.#categories as unknown as ConfigCategory[],
+      categories: this.#categories,
       warnings: this.#warnings,
       files: this.#files,
     });
@@ -412,44 +427,44 @@ class Resolver {
   }
 
   #item(line: LineNode, file: string, cat: CategoryRecord): void {
-    const vars = writable(cat);
+    const data = writable(cat);
     if (line.operator === "+=") {
+      // The last variable with exactly this name (strcmp), own or inherited.
       let found = -1;
-      for (let i = vars.length - 1; i >= 0; i--) {
-        if (vars[i]!.name === line.name) {
-          found = i;
-          break;
-        }
+      for (let i = 0; i < data.length; i += slotsAt(data, i)) {
+        const item = data[i];
+        const name = typeof item === "string"
+          ? item
+          : (item as ConfigVariable).name;
+        if (name === line.name) found = i;
       }
       if (found < 0) {
-        vars.push(
-          makeVariable(
-            line.name,
-            line.value,
-            false,
-            false,
-            file,
-            line.line,
-          ),
+        pushVariable(
+          data,
+          cat,
+          this.#intern(line.name),
+          line.value,
+          false,
+          file,
+          line.line,
         );
         return;
       }
-      const replace = vars[found]!;
+      const replace = variableAt(data, found, cat.file);
       const joined = replace.value + line.tail;
       const end = trimBlanksEnd(joined, 0, joined.length);
       const begin = skipBlanks(joined, 0, end);
       this.#update(cat, replace.name, joined.slice(begin, end), replace.value);
       return;
     }
-    vars.push(
-      makeVariable(
-        this.#intern(line.name),
-        line.value,
-        line.operator === "=>",
-        false,
-        file,
-        line.line,
-      ),
+    pushVariable(
+      data,
+      cat,
+      this.#intern(line.name),
+      this.#internValue(line.value),
+      line.operator === "=>",
+      file,
+      line.line,
     );
   }
 
@@ -466,6 +481,17 @@ class Resolver {
     return name;
   }
 
+  /** Like `#intern`, for short values (`auth = 6001`, `aors = 6001`…). */
+  #internValue(value: string): string {
+    if (value.length > 24 || value.length === 0) return value;
+    const slot = (value.length * 31 + value.charCodeAt(0) +
+      value.charCodeAt(value.length - 1)) & 255;
+    const known = this.#valueCache[slot];
+    if (known === value) return known;
+    this.#valueCache[slot] = value;
+    return value;
+  }
+
   /** `ast_variable_update`: replace the last variable matching name and value. */
   #update(
     cat: CategoryRecord,
@@ -473,24 +499,21 @@ class Resolver {
     value: string,
     match: string,
   ): void {
-    const vars = writable(cat);
+    const data = writable(cat);
     let found = -1;
-    for (let i = 0; i < vars.length; i++) {
-      const v = vars[i]!;
+    for (let i = 0; i < data.length; i += slotsAt(data, i)) {
+      const v = variableAt(data, i, cat.file);
       if (
         asciiEqualFold(v.name, name) &&
         (match === "" || asciiEqualFold(v.value, match))
       ) found = i;
     }
     if (found < 0) return;
-    const old = vars[found]!;
-    vars[found] = makeVariable(
-      name,
-      value,
-      old.object,
-      false,
-      old.file,
-      old.line,
+    const old = variableAt(data, found, cat.file);
+    data.splice(
+      found,
+      slotsAt(data, found),
+      ...packVariable(cat, name, value, old.object, old.file, old.line),
     );
   }
 
@@ -503,13 +526,13 @@ class Resolver {
       variables: [],
       file,
       line: line.line,
-    }) as unknown as CategoryRecord;
+    });
     let cat = created;
     const options = line.options;
     if (options !== undefined) {
       for (const option of options) {
         if (option === "!") {
-          cat.isTemplate = true;
+          fields(cat).isTemplate = true;
         } else if (option.charCodeAt(0) === 43) {
           const target = this.#find(name, option.slice(1), "&");
           if (target === undefined) {
@@ -526,9 +549,9 @@ class Resolver {
           cat = target;
           if (created !== null) {
             this.#current = target;
-            if (created.isTemplate) target.isTemplate = true;
+            if (created.isTemplate) fields(target).isTemplate = true;
             const into = writable(target);
-            for (const v of created.variables) into.push(v);
+            for (const item of dataOf(created)) into.push(item);
             created = null;
           }
         } else {
@@ -563,7 +586,7 @@ class Resolver {
       const key = asciiLower(created.name);
       const list = this.#byName.get(key);
       if (list !== undefined && list[0]!.name === created.name) {
-        created.name = list[0]!.name; // one string for same-named sections
+        fields(created).name = list[0]!.name; // one string for same-named sections
       }
       if (list === undefined) this.#byName.set(key, [created]);
       else if (list.length < 8) this.#byName.set(key, [...list, created]);
@@ -588,18 +611,25 @@ class Resolver {
       return undefined;
     }
     for (const cat of pool) {
-      if (categoryMatches(cat, name, filter, sep)) return cat;
+      // A fresh view: the category's own `variables` would be cached while
+      // it is still growing.
+      const target = {
+        name: cat.name,
+        isTemplate: cat.isTemplate,
+        variables: decode(dataOf(cat), cat.file),
+      };
+      if (categoryMatches(target, name, filter, sep)) return cat;
     }
     return undefined;
   }
 
   /**
-   * The variables a section gets from `base`: its variables marked
-   * inherited. Variables never change (an update replaces them), so the
-   * copies are shared, and cached per base until its list changes.
+   * The variables a section gets from `base`: its variables as inherited
+   * objects, shared by every heir and cached per base until its list
+   * changes.
    */
   #inheritedCopies(base: CategoryRecord): ConfigVariable[] {
-    const source = base.variables;
+    const source = dataOf(base);
     const cached = this.#copies.get(base);
     if (cached !== undefined && cached.source.length === source.length) {
       let same = true;
@@ -611,15 +641,19 @@ class Resolver {
       }
       if (same) return cached.copies;
     }
-    const copies: ConfigVariable[] = new Array(source.length);
-    for (let i = 0; i < source.length; i++) {
-      const v = source[i]!;
-      let clone = v.inherited ? v : this.#clones.get(v);
+    const copies: ConfigVariable[] = [];
+    for (let i = 0; i < source.length; i += slotsAt(source, i)) {
+      const v = variableAt(source, i, base.file);
+      if (v.inherited) {
+        copies.push(v);
+        continue;
+      }
+      let clone = this.#clones.get(v);
       if (clone === undefined) {
         clone = makeVariable(v.name, v.value, v.object, true, v.file, v.line);
-        this.#clones.set(v, clone);
+        if (typeof source[i] !== "string") this.#clones.set(v, clone);
       }
-      copies[i] = clone;
+      copies.push(clone);
     }
     this.#copies.set(base, { source: source.slice(), copies });
     return copies;
@@ -633,14 +667,14 @@ class Resolver {
         list = Object.freeze([base.name]);
         this.#templateLists.set(base.name, list);
       }
-      cat.templates = list;
+      fields(cat).templates = list;
     } else {
-      cat.templates = [...cat.templates, base.name];
+      fields(cat).templates = [...cat.templates, base.name];
     }
     const copies = this.#inheritedCopies(base);
-    if (cat.variables.length === 0) {
+    if (dataOf(cat).length === 0) {
       // Share the cached copies until the section gets a variable of its own.
-      cat.variables = copies;
+      setData(cat, copies);
       shared.add(copies);
     } else {
       const into = writable(cat);
@@ -875,16 +909,21 @@ class Resolver {
  * arrays grow with slack, and a large config keeps tens of thousands.
  */
 function trim(cat: CategoryRecord): void {
-  if (!shared.has(cat.variables)) cat.variables = cat.variables.slice();
+  const data = dataOf(cat);
+  if (!shared.has(data)) setData(cat, data.slice());
 }
 
 /** Arrays several categories use until one of them writes (copy on write). */
-const shared = new WeakSet<ConfigVariable[]>();
+const shared = new WeakSet<unknown[]>();
 
-/** The category's variables, copied first if they are shared. */
-function writable(cat: CategoryRecord): ConfigVariable[] {
-  if (shared.has(cat.variables)) cat.variables = cat.variables.slice();
-  return cat.variables;
+/** The category's stored variables, copied first if they are shared. */
+function writable(cat: CategoryRecord): unknown[] {
+  let data = dataOf(cat);
+  if (shared.has(data)) {
+    data = data.slice();
+    setData(cat, data);
+  }
+  return data;
 }
 
 function describe(error: unknown): string {

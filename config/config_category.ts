@@ -38,6 +38,15 @@ export interface ConfigCategoryInit {
 }
 
 /**
+ * Friend access to a category's storage, for the resolver (set by the
+ * class's static block; not part of the public API).
+ */
+export let categoryData: {
+  get(category: ConfigCategory): unknown[];
+  set(category: ConfigCategory, data: unknown[]): void;
+};
+
+/**
  * A section of a resolved configuration (`struct ast_category`): its
  * variables in order, duplicates kept, inherited ones included.
  *
@@ -63,12 +72,13 @@ export class ConfigCategory {
   readonly isTemplate: boolean;
   /** Names of the sections it inherited from, in order. */
   readonly templates: readonly string[];
-  /** Its variables in order, duplicates kept, inherited ones included. */
-  readonly variables: readonly ConfigVariable[];
   /** The file holding its header. */
   readonly file: string;
   /** 1-based line of its header. */
   readonly line: number;
+  /** Variables as stored (see `decode`), and as objects once asked for. */
+  #data: unknown[];
+  #variables: readonly ConfigVariable[] | undefined;
 
   /**
    * Creates a category. Resolving a config creates these for you; build one
@@ -81,9 +91,25 @@ export class ConfigCategory {
     this.name = init.name;
     this.isTemplate = init.isTemplate;
     this.templates = init.templates;
-    this.variables = init.variables;
     this.file = init.file;
     this.line = init.line;
+    this.#data = init.variables as unknown[];
+    this.#variables = init.variables;
+  }
+
+  static {
+    categoryData = {
+      get: (category) => category.#data,
+      set: (category, data) => {
+        category.#data = data;
+        category.#variables = undefined;
+      },
+    };
+  }
+
+  /** Its variables in order, duplicates kept, inherited ones included. */
+  get variables(): readonly ConfigVariable[] {
+    return this.#variables ??= decode(this.#data, this.file);
   }
 
   /**
@@ -94,12 +120,11 @@ export class ConfigCategory {
    * @returns Its last value, or `undefined` when there is none.
    */
   get(key: string): string | undefined {
-    const variables = this.variables;
-    for (let i = variables.length - 1; i >= 0; i--) {
-      const v = variables[i]!;
-      if (asciiEqualFold(v.name, key)) return v.value;
-    }
-    return undefined;
+    let found: string | undefined;
+    eachVariable(this.#data, (name, value) => {
+      if (asciiEqualFold(name, key)) found = value;
+    });
+    return found;
   }
 
   /**
@@ -111,9 +136,9 @@ export class ConfigCategory {
    */
   getAll(key: string): string[] {
     const out: string[] = [];
-    for (const v of this.variables) {
-      if (asciiEqualFold(v.name, key)) out.push(v.value);
-    }
+    eachVariable(this.#data, (name, value) => {
+      if (asciiEqualFold(name, key)) out.push(value);
+    });
     return out;
   }
 
@@ -126,4 +151,71 @@ export class ConfigCategory {
   has(key: string): boolean {
     return this.get(key) !== undefined;
   }
+}
+
+// ---- storage ---------------------------------------------------------------
+// A large config has hundreds of thousands of variables, and an object per
+// variable costs more in garbage collection than the rest of loading. So the
+// resolver keeps a category's own variables packed in its array as
+// `name, value, meta` (`meta = line * 4 + (file follows ? 2 : 0) +
+// (object ? 1 : 0)`, then the file when it is not the category's), and only
+// inherited variables (shared between all heirs) as objects. The objects of
+// `variables` are made on first use.
+
+/** Calls `visit` with the name and value of every stored variable. */
+export function eachVariable(
+  data: readonly unknown[],
+  visit: (name: string, value: string, index: number) => void,
+): void {
+  for (let i = 0; i < data.length;) {
+    const item = data[i];
+    if (typeof item === "string") {
+      visit(item, data[i + 1] as string, i);
+      i += ((data[i + 2] as number) & 2) === 2 ? 4 : 3;
+    } else {
+      const v = item as ConfigVariable;
+      visit(v.name, v.value, i);
+      i++;
+    }
+  }
+}
+
+/** The stored variable at `index` as an object (a packed one is made anew). */
+export function variableAt(
+  data: readonly unknown[],
+  index: number,
+  file: string,
+): ConfigVariable {
+  const item = data[index];
+  if (typeof item !== "string") return item as ConfigVariable;
+  const meta = data[index + 2] as number;
+  return {
+    name: item,
+    value: data[index + 1] as string,
+    object: (meta & 1) === 1,
+    inherited: false,
+    file: (meta & 2) === 2 ? data[index + 3] as string : file,
+    line: Math.floor(meta / 4),
+  };
+}
+
+/** How many array slots the stored variable at `index` takes. */
+export function slotsAt(data: readonly unknown[], index: number): number {
+  return typeof data[index] !== "string"
+    ? 1
+    : ((data[index + 2] as number) & 2) === 2
+    ? 4
+    : 3;
+}
+
+/** Every stored variable as an object. */
+export function decode(
+  data: readonly unknown[],
+  file: string,
+): ConfigVariable[] {
+  const out: ConfigVariable[] = [];
+  for (let i = 0; i < data.length; i += slotsAt(data, i)) {
+    out.push(variableAt(data, i, file));
+  }
+  return out;
 }
