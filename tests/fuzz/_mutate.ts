@@ -241,6 +241,25 @@ export function chunk(rng: Prng, data: Uint8Array): Uint8Array[] {
   return chunks;
 }
 
+/**
+ * Cuts `data` like {@linkcode chunk}, but into at most `maxPieces` pieces
+ * (for targets where each piece costs a stream write).
+ */
+export function chunkAtMost(
+  rng: Prng,
+  data: Uint8Array,
+  maxPieces: number,
+): Uint8Array[] {
+  const pieces = chunk(rng, data);
+  if (pieces.length <= maxPieces) return pieces;
+  const size = Math.ceil(data.length / maxPieces);
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += size) {
+    out.push(data.subarray(at, at + size));
+  }
+  return out;
+}
+
 /** Random printable-heavy bytes: a mix of text, line endings and noise. */
 export function randomInput(rng: Prng, maxBytes: number): Uint8Array {
   const parts: Uint8Array[] = [];

@@ -29,7 +29,7 @@ import {
   FuzzFinding,
   type FuzzTarget,
 } from "./_harness.ts";
-import { chunk, concatBytes, mutate, randomInput } from "./_mutate.ts";
+import { chunkAtMost, concatBytes, mutate, randomInput } from "./_mutate.ts";
 import type { Prng } from "./_prng.ts";
 
 const encoder = new TextEncoder();
@@ -113,7 +113,7 @@ export function amiEmulatorTarget(options: { maxBytes: number }): FuzzTarget {
       })();
       const writer = writable.getWriter();
       try {
-        for (const piece of chunk(rng, input)) {
+        for (const piece of chunkAtMost(rng, input, 256)) {
           await writer.write(piece);
           if (rng.chance(0.05)) await delay(1);
         }
@@ -230,7 +230,7 @@ function fakeServer(
         await writer.close().catch(() => {});
         return;
       }
-      for (const piece of chunk(rng, script[next++]!)) {
+      for (const piece of chunkAtMost(rng, script[next++]!, 256)) {
         await writer.write(piece).catch(() => {});
       }
     }

@@ -32,7 +32,7 @@ import {
   FuzzFinding,
   type FuzzTarget,
 } from "./_harness.ts";
-import { chunk, mutate, randomInput } from "./_mutate.ts";
+import { chunkAtMost, mutate, randomInput } from "./_mutate.ts";
 
 const ALLOWED: Readonly<Record<string, readonly ErrorClass[]>> = {
   accept: [LimitExceededError],
@@ -199,7 +199,7 @@ export function fastAgiTarget(options: { maxBytes: number }): FuzzTarget {
       const started = performance.now();
       try {
         try {
-          await writeChunks(conn, header, chunk(rng, header));
+          await writeChunks(conn, header, chunkAtMost(rng, header, 128));
         } catch {
           // The server refused the header and closed while we wrote.
         }
@@ -212,7 +212,7 @@ export function fastAgiTarget(options: { maxBytes: number }): FuzzTarget {
           if (index === vanishAt) break;
           const reply = replies[index] ?? encoder.encode("200 result=0\n");
           try {
-            await writeChunks(conn, reply, chunk(rng, reply));
+            await writeChunks(conn, reply, chunkAtMost(rng, reply, 128));
           } catch {
             break; // The server closed while we wrote.
           }
