@@ -600,7 +600,8 @@ function classifySection(
       node.name = name;
       return;
     }
-    node.options = s.slice(rest + 1, paren).split(",");
+    const inside = s.slice(rest + 1, paren);
+    node.options = inside.includes(",") ? inside.split(",") : [inside];
     rest = paren + 1;
   }
   node.kind = "section";

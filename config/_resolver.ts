@@ -112,6 +112,14 @@ interface Site {
 
 const NO_CATEGORIES: readonly CategoryRecord[] = [];
 const NO_TEMPLATES: readonly string[] = Object.freeze([]);
+const SECTION_INIT = {
+  name: "",
+  isTemplate: false,
+  templates: NO_TEMPLATES,
+  variables: [] as ConfigVariable[],
+  file: "",
+  line: 0,
+};
 
 /** Where processed lines come from: a lexer (streaming) or a document. */
 interface LineSource {
@@ -519,14 +527,13 @@ class Resolver {
 
   #section(line: LineNode, file: string): CategoryRecord | null {
     const name = line.name;
-    let created: CategoryRecord | null = new ConfigCategory({
-      name,
-      isTemplate: false,
-      templates: NO_TEMPLATES,
-      variables: [],
-      file,
-      line: line.line,
-    });
+    // One reused init object: the constructor copies its fields out.
+    const init = SECTION_INIT;
+    init.name = name;
+    init.variables = [];
+    init.file = file;
+    init.line = line.line;
+    let created: CategoryRecord | null = new ConfigCategory(init);
     let cat = created;
     const options = line.options;
     if (options !== undefined) {
@@ -589,7 +596,6 @@ class Resolver {
         fields(created).name = list[0]!.name; // one string for same-named sections
       }
       if (list === undefined) this.#byName.set(key, [created]);
-      else if (list.length < 8) this.#byName.set(key, [...list, created]);
       else list.push(created);
       this.#current = created;
     }
