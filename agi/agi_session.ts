@@ -56,6 +56,17 @@ export interface AgiSessionOptions {
    * @default {undefined}
    */
   onTrace?: (event: AgiTraceEvent) => void;
+  /**
+   * How long a `result=-1` reply waits for the hangup notice before it is
+   * reported. Asterisk writes `200 result=-1` first and only then sends
+   * SIGHUP, the `HANGUP` line or `AsyncAGIEnd`, so without this grace a
+   * caller hanging up during STREAM FILE or WAIT FOR DIGIT would surface as
+   * an {@linkcode AgiCommandError} rather than an {@linkcode AgiHangupError}.
+   * `0` reports at once.
+   *
+   * @default {100}
+   */
+  hangupGraceMs?: number;
 }
 
 /** Per-command options, accepted by every command method. */
@@ -325,6 +336,7 @@ export class AgiSession {
   readonly #queue: Queued[] = [];
   #running = false;
   #hungUp = false;
+  readonly #hangupGraceMs: number;
   /** Why the session no longer runs commands; set once. */
   #closedBy: Error | undefined;
 
@@ -356,6 +368,13 @@ export class AgiSession {
     }
     this.#maxQueued = maxQueued;
     this.#onTrace = options.onTrace;
+    const grace = options.hangupGraceMs ?? 100;
+    if (!Number.isFinite(grace) || grace < 0) {
+      throw new TypeError(
+        `Cannot create AGI session: hangupGraceMs must be a non-negative number, got ${grace}`,
+      );
+    }
+    this.#hangupGraceMs = grace;
     transport.hangup.then(() => this.notifyHangup(), () => {});
   }
 
@@ -439,6 +458,7 @@ export class AgiSession {
     const reply = await this.#enqueue(line, options);
     switch (reply.code) {
       case 200:
+        if (reply.result === "-1") await this.#awaitHangupNotice();
         return reply;
       case 510:
         throw new AgiInvalidCommandError(
@@ -1456,6 +1476,19 @@ export class AgiSession {
     if (reply.result === "1") return reply.data ?? "";
     if (reply.result === "0") return undefined;
     throw this.#failed(line, reply, "failed");
+  }
+
+  /** Gives a hangup notice that trails a `result=-1` reply time to land. */
+  async #awaitHangupNotice(): Promise<void> {
+    if (this.#hungUp || this.#hangupGraceMs === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#transport.hangup,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#hangupGraceMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** The error for a failure result: a hangup if the channel is known gone. */

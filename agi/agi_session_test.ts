@@ -915,3 +915,29 @@ Deno.test("AgiSession uses the German say format for a German channel", {
   assert.deepEqual(sent, ['SAY DATETIME 0 "" "A dBY HMS" Europe/Berlin']);
   await session.close();
 });
+
+Deno.test("AgiSession reports result=-1 followed by a HANGUP notice as a hangup", async () => {
+  const { fake, session } = await open();
+  fake.onLine = () => {
+    // Asterisk's order: the reply first, then the notice a moment later.
+    fake.send("200 result=-1\n");
+    setTimeout(() => fake.send("HANGUP\n"), 10);
+  };
+  await assert.rejects(session.waitForDigit(5000), AgiHangupError);
+  assert.equal(session.hungUp, true);
+  await session.close();
+});
+
+Deno.test("AgiSession reports result=-1 without a hangup notice as a command failure after the grace", async () => {
+  const { fake, session } = await open({ hangupGraceMs: 20 });
+  answer(fake, ["200 result=-1 endpos=0"]);
+  const started = performance.now();
+  await assert.rejects(session.streamFile("no-such-sound"), AgiCommandError);
+  assert.ok(performance.now() - started >= 15);
+  assert.equal(session.hungUp, false);
+  await session.close();
+});
+
+Deno.test("AgiSession rejects a negative hangupGraceMs", async () => {
+  await assert.rejects(open({ hangupGraceMs: -1 }), TypeError);
+});

@@ -75,6 +75,9 @@ export async function createAgiSession(
   if (options.commandTimeoutMs !== undefined) {
     sessionOptions.commandTimeoutMs = options.commandTimeoutMs;
   }
+  if (options.hangupGraceMs !== undefined) {
+    sessionOptions.hangupGraceMs = options.hangupGraceMs;
+  }
   if (options.maxQueuedCommands !== undefined) {
     sessionOptions.maxQueuedCommands = options.maxQueuedCommands;
   }
