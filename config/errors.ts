@@ -46,7 +46,7 @@ export interface ConfigSyntaxErrorOptions {
   column: number;
   /** The bad line as written, without its line break. */
   text: string;
-  /** The underlying error, if any. */
+  /** The underlying error, if any. @default {undefined} */
   cause?: unknown;
 }
 
@@ -100,7 +100,7 @@ export class ConfigSyntaxError extends SyntaxError {
 export interface ConfigNotFoundErrorOptions {
   /** The path that was looked for, after joining with the config directory. */
   path: string;
-  /** The underlying error, if any. */
+  /** The underlying error, if any. @default {undefined} */
   cause?: unknown;
 }
 
@@ -144,11 +144,11 @@ export interface ConfigAccessErrorOptions {
   path: string;
   /** The config directory it had to stay in. */
   configDir: string;
-  /** The file holding the `#include`, when there is one. */
+  /** The file holding the `#include`, when there is one. @default {undefined} */
   file?: string;
-  /** 1-based line of the `#include`, when there is one. */
+  /** 1-based line of the `#include`, when there is one. @default {undefined} */
   line?: number;
-  /** The underlying error, if any. */
+  /** The underlying error, if any. @default {undefined} */
   cause?: unknown;
 }
 
