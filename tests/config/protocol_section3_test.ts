@@ -193,19 +193,26 @@ Deno.test(
   },
 );
 
-Deno.test("§3.1 an invalid included file keeps its include level used up (as in Asterisk)", opts, () => {
-  const files: Record<string, string> = { [`${DIR}/bad.conf`]: "[x\n" };
-  for (let i = 1; i <= 10; i++) {
-    files[`${DIR}/d${i}.conf`] = `v = ${i}\n` + (i < 10 ? `#include d${i + 1}.conf\n` : "");
-  }
-  // Without the bad include, ten levels load (see above); after it, nine.
-  const config = load("[a]\n#include bad.conf\n#include d1.conf\n", files);
-  assert.equal(config.get("a", "v"), "9");
-  assert.deepEqual(
-    config.warnings.map((w) => [w.code, w.file.slice(DIR.length + 1), w.line]),
-    [["missing-bracket", "bad.conf", 1], ["include-depth", "d9.conf", 2]],
-  );
-});
+Deno.test(
+  "§3.1 an invalid included file keeps its include level used up (as in Asterisk)",
+  opts,
+  () => {
+    const files: Record<string, string> = { [`${DIR}/bad.conf`]: "[x\n" };
+    for (let i = 1; i <= 10; i++) {
+      files[`${DIR}/d${i}.conf`] = `v = ${i}\n` +
+        (i < 10 ? `#include d${i + 1}.conf\n` : "");
+    }
+    // Without the bad include, ten levels load (see above); after it, nine.
+    const config = load("[a]\n#include bad.conf\n#include d1.conf\n", files);
+    assert.equal(config.get("a", "v"), "9");
+    assert.deepEqual(
+      config.warnings.map((
+        w,
+      ) => [w.code, w.file.slice(DIR.length + 1), w.line]),
+      [["missing-bracket", "bad.conf", 1], ["include-depth", "d9.conf", 2]],
+    );
+  },
+);
 
 Deno.test("§3.1 an include loop stops at the depth limit", opts, () => {
   const config = load("[a]\n#include self.conf\n", {
