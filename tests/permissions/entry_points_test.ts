@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { startAmiEmulator } from "../../astemu/start_ami_emulator.ts";
+import { serveFastAgi } from "../../agi/serve_fast_agi.ts";
 import { Entry, freePort, runEntry } from "./_run.ts";
 
 const DENY_ALL = [
@@ -263,5 +264,49 @@ Deno.test("pyst CLI: ami action works with --allow-net=HOST:PORT, fails naming i
     ]);
     assert.notEqual(denied.code, 0);
     assert.match(denied.stderr, new RegExp(`--allow-read=\\S*${dir}`));
+  });
+});
+
+Deno.test("astemu agi CLI: a stdio script needs --allow-run, a FastAGI server --allow-net; without, the message names the flag", async (t) => {
+  const script = [
+    "--",
+    "deno",
+    "run",
+    "tests/permissions/scripts/agi_stdio.ts",
+  ];
+  await t.step("--allow-run=deno", async () => {
+    const { code, stdout, stderr } = await runEntry(
+      ["--allow-run=deno"],
+      "astemu/agi_main.ts",
+      ["--no-color", "--callerid", "Alice <5551234>", ...script],
+    );
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /SET VARIABLE GREETED Alice/);
+  });
+  await t.step("no flags", async () => {
+    const { code, stderr } = await runEntry([], "astemu/agi_main.ts", script);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /--allow-run/);
+  });
+  await using server = serveFastAgi(
+    { port: 0, onError: () => {} },
+    async (s) => {
+      await s.answer();
+    },
+  );
+  const url = `agi://127.0.0.1:${server.addr.port}/x`;
+  await t.step(`--allow-net=127.0.0.1:${server.addr.port}`, async () => {
+    const { code, stdout, stderr } = await runEntry(
+      [`--allow-net=127.0.0.1:${server.addr.port}`],
+      "astemu/agi_main.ts",
+      ["--no-color", url],
+    );
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /ANSWER/);
+  });
+  await t.step("FastAGI without --allow-net", async () => {
+    const { code, stderr } = await runEntry([], "astemu/agi_main.ts", [url]);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /--allow-net/);
   });
 });
