@@ -21,7 +21,8 @@ Usage: pyst astemu [--port N] [--user NAME:SECRET[:READ[:WRITE]]]... [options]
 Starts an emulated Asterisk Manager Interface (AMI) that any AMI client
 takes for a real Asterisk: banner, plain and MD5 login, permissions, Ping,
 Command, Originate with its channel events, event lists, Getvar/Setvar,
-DBGet/DBPut, UserEvent. Prints every action it receives; Ctrl-C stops it.
+DBGet/DBPut, UserEvent. Prints every action it receives (secrets masked);
+Ctrl-C stops it.
 
   pyst astemu --port 5038
   pyst astemu --port 0 --user ops:pw:call,system:originate --command "core show calls=2 active calls"
@@ -117,6 +118,8 @@ export async function astemu(
     const lines = decoder.decode(data).split("\n")
       .map((line) => line.replace(/\r$/, ""))
       .filter((line) => line !== "")
+      // Secrets are never printed (a Key is an MD5 of one).
+      .map((line) => line.replace(/^(secret|key)(\s*:).*$/i, "$1$2 ***"))
       .map((line) => `[${session}] ${arrow} ${line}\n`);
     output = output.then(() => io.write(lines.join("")));
   };

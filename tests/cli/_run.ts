@@ -42,8 +42,22 @@ export async function runDeno(
   return {
     code: output.code,
     stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
+    stderr: withoutDenoNotices(decoder.decode(output.stderr)),
   };
+}
+
+/**
+ * Drops what Deno itself prints about `-P` (permissions from deno.json are
+ * still marked experimental), so tests see only the program's own output.
+ *
+ * @param stderr Standard error as printed.
+ * @returns It without Deno's notices.
+ */
+export function withoutDenoNotices(stderr: string): string {
+  return stderr.replace(
+    /^Warning Permissions in the config file is an experimental feature.*\n/gm,
+    "",
+  );
 }
 
 /**

@@ -43,6 +43,25 @@ Deno.test("pyst astemu serves AMI clients and prints what they send", async () =
   assert.equal(code, 0, errors);
   assert.equal(output, "2 active calls\n5 calls processed\n", errors);
   await stdout.waitFor(/^\[\d+\] >> Command: core show calls$/);
+  const plain = await runDeno(
+    CLI,
+    [
+      "ami",
+      "action",
+      "Ping",
+      "--auth",
+      "plain",
+      "--port",
+      port,
+      "--username",
+      "ops",
+      "--secret",
+      "pw",
+    ],
+    { permissions: [`--allow-net=127.0.0.1:${port}`] },
+  );
+  assert.equal(plain.code, 0, plain.stderr);
+  await stdout.waitFor(/^\[\d+\] >> Action: Ping$/);
 
   child.kill("SIGINT");
   const status = await child.status;
@@ -52,6 +71,10 @@ Deno.test("pyst astemu serves AMI clients and prints what they send", async () =
   assert.equal(lines.at(-1), "AMI emulator stopped");
   assert.ok(lines.some((l) => /^\[\d+\] >> Action: Login$/.test(l)));
   assert.ok(lines.some((l) => /^\[\d+\] >> Username: ops$/.test(l)));
+  // The MD5 login's key (and a plain Secret) are masked.
+  assert.ok(lines.some((l) => /^\[\d+\] >> Key: \*\*\*$/.test(l)));
+  assert.ok(lines.some((l) => /^\[\d+\] >> Secret: \*\*\*$/.test(l)));
+  assert.ok(!lines.some((l) => /pw|[0-9a-f]{32}/.test(l)), lines.join("\n"));
 });
 
 Deno.test("pyst astemu without the net permission names --allow-net", async () => {
