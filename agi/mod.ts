@@ -13,6 +13,11 @@
  * {@linkcode formatAgiCommand} and the {@linkcode AgiTransport} interface.
  * {@linkcode serveAsyncAgi} gives every `AGI(agi:async)` channel the same
  * `AgiSession`, driven through an `AmiClient` (AsyncAGI).
+ * {@linkcode runAgi} runs a stdio AGI script on stdin/stdout with no Deno
+ * permission (SIGHUP becomes a hangup, the exit status sets `AGISTATUS`);
+ * {@linkcode openEagiAudio} reads an EAGI script's audio from fd 3;
+ * {@linkcode serveFastAgi} serves FastAGI with routing by script path and
+ * query parameters, connection and header limits, and graceful shutdown.
  *
  * @example An IVR script (here over an in-memory Asterisk)
  * ```ts
@@ -71,3 +76,6 @@ export * from "./stream_agi_transport.ts";
 export * from "./agitb.ts";
 export * from "./async_agi_action_error.ts";
 export * from "./async_agi_server.ts";
+export * from "./open_eagi_audio.ts";
+export * from "./run_agi.ts";
+export * from "./serve_fast_agi.ts";

@@ -58,8 +58,8 @@ export interface FastAgiErrorContext {
 
 /**
  * Options of {@linkcode serveFastAgi}. The {@linkcode AgiSessionOptions}
- * (`commandTimeoutMs`, `maxQueuedCommands`, `onTrace`) apply to every call's
- * session.
+ * (`commandTimeoutMs`, `maxQueuedCommands`, `hangupGraceMs`, `onTrace`, …)
+ * apply to every call's session.
  */
 export interface ServeFastAgiOptions extends AgiSessionOptions {
   /**
@@ -151,27 +151,80 @@ const DEFAULTS = {
 } as const;
 
 /**
- * Serves FastAGI: Asterisk's `AGI(agi://host[:port]/script?query,args)`
- * connects, sends its header block, and the handler chosen by the script's
- * path drives the call through an {@linkcode AgiSession}.
+ * Serves FastAGI with one handler for every call: Asterisk's
+ * `AGI(agi://host[:port]/script?query,args)` connects, sends its header
+ * block, and `handler` drives the call through an {@linkcode AgiSession};
+ * `request.path` and `request.params` carry the script and its query.
  *
  * Each connection is independent: a bad header, a slow peer or a handler
  * that throws closes that connection only and is reported to `onError`. When
- * the handler returns (or after a hangup, once it returns), the connection
- * is closed at once, as Asterisk expects. `shutdown()` (or `await using`, or
- * `signal`) stops accepting and waits for running calls, up to a deadline.
+ * the handler returns (after a hangup too), the connection is closed at once,
+ * as Asterisk expects. `shutdown()` (or `await using`, or `signal`) stops
+ * accepting and waits for running calls, up to a deadline.
  *
  * Needs `--allow-net=HOST:PORT` (e.g. `--allow-net=127.0.0.1:4573`).
  *
  * @param options Address, limits, timeouts and error reporting.
- * @param handler One handler for every call, or handlers by script path.
+ * @param handler Runs each call.
  * @returns The running server.
- * @throws {TypeError} When an option is out of range or `handler` is neither
- * a function nor a routes object.
+ * @throws {TypeError} When an option is out of range or the handler is not
+ * a function.
  * @throws {Deno.errors.AddrInUse} When the port is taken.
  * @throws {Deno.errors.NotCapable} Without the net permission.
  *
- * @example Answering a call routed by path, with its query parameters
+ * @example One handler that reads the caller and answers
+ * ```ts
+ * import { serveFastAgi } from "@pyst/asterisk/agi";
+ * import assert from "node:assert/strict";
+ *
+ * const callers: string[] = [];
+ * await using server = serveFastAgi({ port: 0 }, async (session, request) => {
+ *   callers.push(`${session.env.callerId} via ${request.path}`);
+ *   await session.answer();
+ * });
+ *
+ * // Play Asterisk: connect, send the header block, answer ANSWER.
+ * const conn = await Deno.connect({ port: server.addr.port });
+ * await conn.write(new TextEncoder().encode(
+ *   "agi_network: yes\nagi_network_script: ivr\nagi_callerid: 5551234\n\n",
+ * ));
+ * const buffer = new Uint8Array(64);
+ * const n = await conn.read(buffer);
+ * assert.equal(new TextDecoder().decode(buffer.subarray(0, n!)), "ANSWER\n");
+ * await conn.write(new TextEncoder().encode("200 result=0\n"));
+ * assert.equal(await conn.read(buffer), null); // the server closed its end
+ * conn.close();
+ * assert.deepEqual(callers, ["5551234 via ivr"]);
+ * ```
+ */
+export function serveFastAgi(
+  options: ServeFastAgiOptions,
+  handler: FastAgiHandler,
+): FastAgiServer;
+/**
+ * Serves FastAGI with handlers by script path: the call for
+ * `agi://host/sales/ivr?lang=de` runs `routes["sales/ivr"]` with
+ * `request.params.get("lang") === "de"`. The key `"*"` catches other paths;
+ * a call without a handler is closed and reported to `onError` (phase
+ * `route`, a `ProtocolError`).
+ *
+ * Each connection is independent: a bad header, a slow peer or a handler
+ * that throws closes that connection only and is reported to `onError`. When
+ * the handler returns (after a hangup too), the connection is closed at once,
+ * as Asterisk expects. `shutdown()` (or `await using`, or `signal`) stops
+ * accepting and waits for running calls, up to a deadline.
+ *
+ * Needs `--allow-net=HOST:PORT` (e.g. `--allow-net=127.0.0.1:4573`).
+ *
+ * @param options Address, limits, timeouts and error reporting.
+ * @param routes Handlers by script path.
+ * @returns The running server.
+ * @throws {TypeError} When an option is out of range or the handler is not
+ * a function.
+ * @throws {Deno.errors.AddrInUse} When the port is taken.
+ * @throws {Deno.errors.NotCapable} Without the net permission.
+ *
+ * @example Routing by path, with query parameters
  * ```ts
  * import { serveFastAgi } from "@pyst/asterisk/agi";
  * import assert from "node:assert/strict";
@@ -184,7 +237,6 @@ const DEFAULTS = {
  *   },
  * });
  *
- * // Play Asterisk: connect, send the header block, answer ANSWER.
  * const conn = await Deno.connect({ port: server.addr.port });
  * await conn.write(new TextEncoder().encode(
  *   "agi_network: yes\nagi_network_script: sales/ivr?lang=de\n" +
@@ -194,11 +246,15 @@ const DEFAULTS = {
  * const n = await conn.read(buffer);
  * assert.equal(new TextDecoder().decode(buffer.subarray(0, n!)), "ANSWER\n");
  * await conn.write(new TextEncoder().encode("200 result=0\n"));
- * assert.equal(await conn.read(buffer), null); // the server hung up its end
+ * assert.equal(await conn.read(buffer), null);
  * conn.close();
  * assert.deepEqual(seen, ["sales/ivr de"]);
  * ```
  */
+export function serveFastAgi(
+  options: ServeFastAgiOptions,
+  routes: FastAgiRoutes,
+): FastAgiServer;
 export function serveFastAgi(
   options: ServeFastAgiOptions,
   handler: FastAgiHandler | FastAgiRoutes,
@@ -308,14 +364,20 @@ class Server implements FastAgiServer {
         // A reporter that throws must not take the server down.
       }
     };
-    const sessionOptions: AgiSessionOptions = {};
-    if (options.commandTimeoutMs !== undefined) {
-      sessionOptions.commandTimeoutMs = options.commandTimeoutMs;
-    }
-    if (options.maxQueuedCommands !== undefined) {
-      sessionOptions.maxQueuedCommands = options.maxQueuedCommands;
-    }
-    if (options.onTrace !== undefined) sessionOptions.onTrace = options.onTrace;
+    // Everything that is not the server's own is a session option.
+    const {
+      hostname: _hostname,
+      port: _port,
+      maxConnections: _maxConnections,
+      maxHeaderBytes: _maxHeaderBytes,
+      headerTimeoutMs: _headerTimeoutMs,
+      shutdownTimeoutMs: _shutdownTimeoutMs,
+      maxLineBytes: _maxLineBytes,
+      signal: _signal,
+      onListen: _onListen,
+      onError: _onError,
+      ...sessionOptions
+    } = options;
     this.#sessionOptions = sessionOptions;
     this.#signal = options.signal;
     this.#finished = new Promise((resolve) => this.#resolveFinished = resolve);
