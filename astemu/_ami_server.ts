@@ -9,7 +9,7 @@
  * @module
  */
 
-import { md5Hex } from "../manager/_md5.ts";
+import { md5Hex } from "../_internal/md5.ts";
 import type { AmiMessage } from "../manager/ami_message.ts";
 import type {
   AmiActionHandler,

@@ -44,7 +44,7 @@ Deno.test(
   "AmiEmulator logs in with MD5 and reuses the challenge",
   none,
   async () => {
-    const { md5Hex } = await import("../manager/_md5.ts");
+    const { md5Hex } = await import("../_internal/md5.ts");
     await using t = setup({ users: { bob: { secret: "pw" } } });
     const first = await t.client.action(
       "Action: Challenge\nAuthType: md5\n\n",

@@ -23,7 +23,7 @@ import { isListEnd, listStart } from "./_event_list.ts";
 import { formatEventMask } from "./_event_mask.ts";
 import { EventQueue } from "./_event_queue.ts";
 import { type Deadline, DeadlineQueue } from "./_deadline_queue.ts";
-import { md5Hex } from "./_md5.ts";
+import { md5Hex } from "../_internal/md5.ts";
 
 /**
  * One transport to an AMI server: the byte streams plus what the client

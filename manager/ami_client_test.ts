@@ -14,7 +14,7 @@ import {
 } from "./ami_client.ts";
 import type { AmiMessage } from "./ami_message.ts";
 import { AmiActionError, AmiAuthenticationError } from "./errors.ts";
-import { md5Hex } from "./_md5.ts";
+import { md5Hex } from "../_internal/md5.ts";
 import {
   FakeAmiServer,
   FakeConnector,

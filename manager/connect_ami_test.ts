@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { TimeoutError } from "../errors.ts";
 import { connectAmi } from "./connect_ami.ts";
-import { md5Hex } from "./_md5.ts";
+import { md5Hex } from "../_internal/md5.ts";
 import {
   LoopbackAmiServer,
   standardHandler,

@@ -11,7 +11,7 @@
  */
 
 import assert from "node:assert/strict";
-import { md5Hex } from "../../manager/_md5.ts";
+import { md5Hex } from "../../_internal/md5.ts";
 import type { AmiMessage } from "../../manager/ami_message.ts";
 import {
   type AmiEmulatorConfigCategory,

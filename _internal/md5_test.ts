@@ -1,6 +1,6 @@
 // Copyright the @pyst/asterisk authors. MIT license.
 import assert from "node:assert/strict";
-import { md5Hex } from "./_md5.ts";
+import { md5Hex } from "./md5.ts";
 
 Deno.test({
   name: "md5Hex matches the RFC 1321 test suite",
