@@ -266,6 +266,7 @@ export class AmiEmulatorSession {
       else merged[key] = value;
     }
     this.#faults = merged as AmiEmulatorFaults;
+    if (this.#faultsNow().stopReading === true) this.#stopReading();
     this.#notify();
   }
 
@@ -451,8 +452,19 @@ export class AmiEmulatorSession {
     return this.#core.sink.faults();
   }
 
+  /**
+   * Releases the reader, so that bytes the client sends from now on stay in
+   * the transport: a read left pending would take the next chunk.
+   */
+  #stopReading(): void {
+    const reader = this.#reader;
+    if (reader === undefined || this.#closing) return;
+    this.#reader = undefined;
+    // A pending read rejects; the read loop sees the reader was released.
+    reader.releaseLock();
+  }
+
   async #readLoop(): Promise<void> {
-    const reader = this.#reader!;
     const state = stateOf(this.#emulator);
     const messages: AmiMessage[] = [];
     const decoder = new AmiMessageDecoder((message) => messages.push(message), {
@@ -462,13 +474,22 @@ export class AmiEmulatorSession {
     });
     try {
       while (!this.#closing) {
-        while (this.#faultsNow().stopReading === true && !this.#closing) {
+        if (this.#faultsNow().stopReading === true) {
+          this.#stopReading();
           await this.#changed();
+          continue;
         }
-        if (this.#closing) break;
-        const { value, done } = await reader.read();
+        const reader = this.#reader ??= this.#readable.getReader();
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (this.#reader !== reader) continue; // Released by stopReading.
+          throw error;
+        }
+        const { value, done } = chunk;
         if (done) break;
-        // A read already pending when the fault was set: hold its bytes too.
+        // Read just before the fault was set: hold these bytes until cleared.
         while (this.#faultsNow().stopReading === true && !this.#closing) {
           await this.#changed();
         }

@@ -162,3 +162,109 @@ Deno.test(
     );
   },
 );
+
+const encoder = new TextEncoder();
+
+/** Reads from `reader` until the text so far matches `pattern` (bounded). */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  pattern: RegExp,
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for (let i = 0; i < 100 && !pattern.test(text); i++) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  assert.match(text, pattern);
+  return text;
+}
+
+Deno.test(
+  "AmiEmulatorSession stopReading leaves the client's next bytes in the transport until cleared",
+  none,
+  async () => {
+    await using emulator = new AmiEmulator();
+    let source!: ReadableStreamDefaultController<Uint8Array>;
+    const fromClient = new ReadableStream<Uint8Array>({
+      start: (controller) => void (source = controller),
+    }, new ByteLengthQueuingStrategy({ highWaterMark: 0 }));
+    const toClient = new TransformStream<Uint8Array, Uint8Array>();
+    const reader = toClient.readable.getReader();
+    const session = new AmiEmulatorSession(
+      emulator,
+      fromClient,
+      toClient.writable,
+    );
+    await readUntil(reader, /^Asterisk Call Manager\/13\.0\.0\r\n$/);
+    // Let the session start its next read, then stop it.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    session.setFaults({ stopReading: true });
+    const login = encoder.encode(
+      "Action: Login\r\nActionID: L\r\nUsername: admin\r\nSecret: admin\r\nEvents: off\r\n\r\n",
+    );
+    source.enqueue(login);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Still queued in the stream: nobody took it.
+    assert.equal(source.desiredSize, -login.length);
+    assert.equal(session.actions.length, 0);
+    session.setFaults({ stopReading: undefined });
+    await readUntil(reader, /ActionID: L\r\nMessage: Authentication accepted/);
+    assert.equal(source.desiredSize, 0);
+    assert.equal(session.actions[0]!.get("Action"), "Login");
+    session.close();
+    await session.closed;
+    assert.deepEqual(await reader.read(), { value: undefined, done: true });
+  },
+);
+
+Deno.test(
+  "AmiEmulator.close ends a session whose client left while stopReading was set",
+  none,
+  async (t) => {
+    for (const clearFault of [false, true]) {
+      await t.step(
+        clearFault ? "fault cleared" : "fault still set",
+        async () => {
+          const emulator = new AmiEmulator();
+          const { readable, writable, session } = emulator.connectInMemory();
+          const reader = readable.getReader();
+          const writer = writable.getWriter();
+          await readUntil(reader, /^Asterisk Call Manager/);
+          await writer.write(encoder.encode(
+            "Action: Login\r\nActionID: L\r\nUsername: admin\r\nSecret: admin\r\nEvents: off\r\n\r\n",
+          ));
+          await readUntil(reader, /Authentication accepted/);
+          session.setFaults({ stopReading: true });
+          await writer.write(
+            encoder.encode("Action: Ping\r\nActionID: p\r\n\r\n"),
+          );
+          await writer.close();
+          await reader.cancel();
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          assert.ok(!session.isClosed, "the session noticed nothing");
+          if (clearFault) session.setFaults({ stopReading: undefined });
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const within = (promise: Promise<void>) =>
+            Promise.race([
+              promise.then(() => "settled"),
+              new Promise((resolve) =>
+                timer = setTimeout(resolve, 2000, "hung")
+              ),
+            ]).finally(() => clearTimeout(timer));
+          if (clearFault) {
+            // Reading again, it takes the Ping, then sees the client left.
+            assert.equal(await within(session.closed), "settled");
+          }
+          assert.equal(await within(emulator.close()), "settled");
+          assert.ok(session.isClosed);
+          assert.deepEqual(
+            session.actions.map((a) => a.get("Action")),
+            clearFault ? ["Login", "Ping"] : ["Login"],
+          );
+        },
+      );
+    }
+  },
+);

@@ -224,9 +224,7 @@ Deno.test("astemu fault: a drop mid-action fails plain actions and re-sends idem
 });
 
 Deno.test("astemu fault: a stalled server times actions out, and keep-alive reconnects", async (t) => {
-  // TODO(#4): add "stopReading" once astemu's close() no longer waits
-  // forever for a session whose reader was stopped (reported to the lead).
-  for (const fault of ["stallWrites"] as const) {
+  for (const fault of ["stallWrites", "stopReading"] as const) {
     await t.step(fault, async () => {
       await using emulator = await emulate({ writeTimeoutMs: 0 });
       await using client = await tcp(emulator, {
@@ -239,12 +237,17 @@ Deno.test("astemu fault: a stalled server times actions out, and keep-alive reco
       const session = await emulator.waitForSession(0);
       session.setFaults({ [fault]: true });
       try {
-        // (A stalled server may still answer what it had already taken.)
+        // (A server that stalls its writes may still answer what it had
+        // already taken; one that stops reading takes nothing.)
         const first = client.send(amiActions.ping());
         await new Promise((resolve) => setTimeout(resolve, 10));
         const second = client.send(amiActions.ping());
         const results = await Promise.allSettled([first, second]);
         assert.equal(results[1]!.status, "rejected");
+        if (fault === "stopReading") {
+          assert.equal(results[0]!.status, "rejected");
+          assert.equal(session.actions.at(-1)!.get("Action"), "Login");
+        }
         for (const result of results) {
           if (result.status === "fulfilled") continue;
           assert.ok(result.reason instanceof TimeoutError);
