@@ -588,10 +588,14 @@ export class AmiEmulatorSession {
       )
       : new Promise<"timeout">(() => {});
     try {
+      // Ending the session stops the wait: a write the client never takes
+      // would otherwise keep `closed` (and the emulator's close) pending.
       const result = await Promise.race([
         writer.write(piece).then(() => "ok" as const),
         timeout,
+        this.#endedPromise.then(() => "ended" as const),
       ]);
+      if (result === "ended") return false;
       if (result === "timeout") {
         this.#end("write timeout");
         return false;

@@ -268,3 +268,33 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "AmiEmulator.close ends a session whose write the client never takes",
+  none,
+  async (t) => {
+    for (const writeTimeoutMs of [100, 0]) {
+      await t.step(`writeTimeoutMs ${writeTimeoutMs}`, async () => {
+        const emulator = new AmiEmulator({ writeTimeoutMs });
+        await using client = new MemoryAmiClient(emulator);
+        await client.login();
+        client.pause();
+        // More than the in-memory pair buffers: a write stays in flight.
+        for (let i = 0; i < 8; i++) {
+          client.session.emit({ Event: "Flood", Data: "x".repeat(30_000) }, {
+            ignoreMask: true,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        assert.ok(!client.session.isClosed, client.session.closeReason);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const outcome = await Promise.race([
+          emulator.close().then(() => "closed"),
+          new Promise((resolve) => timer = setTimeout(resolve, 2000, "hung")),
+        ]).finally(() => clearTimeout(timer));
+        assert.equal(outcome, "closed");
+        assert.equal(client.session.closeReason, "dropped");
+      });
+    }
+  },
+);
