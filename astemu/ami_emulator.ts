@@ -361,9 +361,13 @@ export interface AmiEmulatorActionRecord {
 
 /** A client connection without sockets (see {@linkcode AmiEmulator.connectInMemory}). */
 export interface AmiInMemoryConnection {
-  /** What the emulator writes. */
+  /**
+   * What the emulator writes. It ends cleanly when the session ends
+   * gracefully or the client closes `writable`, and errors with a
+   * `ConnectionClosedError` when the emulator drops the session.
+   */
   readable: ReadableStream<Uint8Array>;
-  /** Where the client writes. */
+  /** Where the client writes; writes after the session ended reject with a `ConnectionClosedError`. */
   writable: WritableStream<Uint8Array>;
   /** The emulator's side of the connection. */
   session: AmiEmulatorSession;
@@ -777,10 +781,26 @@ export class AmiEmulator {
 
   /**
    * Opens a client connection without sockets: write actions to `writable`,
-   * read Asterisk's bytes from `readable`.
+   * read Asterisk's bytes from `readable`. Closing `writable` ends the
+   * session like a client closing its socket, and `readable` then ends
+   * cleanly; if the emulator drops the session instead, both streams error
+   * with a `ConnectionClosedError`.
    *
    * @returns The client's streams and the emulator's session.
    * @throws {TypeError} If the emulator is closed.
+   *
+   * @example A client that closes its side
+   * ```ts
+   * import { AmiEmulator } from "@pyst/asterisk/astemu";
+   * import assert from "node:assert/strict";
+   *
+   * await using emulator = new AmiEmulator();
+   * const { readable, writable, session } = emulator.connectInMemory();
+   * await writable.close();
+   * assert.equal(await new Response(readable).text(), "Asterisk Call Manager/13.0.0\r\n");
+   * await session.closed;
+   * assert.equal(session.closeReason, "client closed");
+   * ```
    */
   connectInMemory(): AmiInMemoryConnection {
     const strategy = new ByteLengthQueuingStrategy({ highWaterMark: 65_536 });

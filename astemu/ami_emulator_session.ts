@@ -1,5 +1,5 @@
 // Copyright the @pyst/asterisk authors. MIT license.
-import { LimitExceededError } from "../errors.ts";
+import { ConnectionClosedError, LimitExceededError } from "../errors.ts";
 import type { AmiMessage } from "../manager/ami_message.ts";
 import { AmiMessageDecoder } from "../manager/ami_message_decoder.ts";
 import type {
@@ -28,7 +28,7 @@ export interface AmiEmulatorFaults {
   actionId?: "echo" | "missing" | "wrong" | undefined;
   /** Stop writing: output queues up (up to `maxQueuedBytes`) until this is cleared. */
   stallWrites?: boolean | undefined;
-  /** Stop reading the client's bytes: its actions wait, unanswered, until this is cleared. */
+  /** Stop reading the client's bytes: they stay in the transport (so the client's writes back up) and its actions wait, unanswered, until this is cleared. */
   stopReading?: boolean | undefined;
 }
 
@@ -94,9 +94,18 @@ interface Unit {
  * line over 1024 bytes or an action of more than 128 lines with an error
  * without closing.
  *
+ * When the client closes its side, the session ends and its output stream
+ * closes cleanly. When the emulator drops the session
+ * ({@linkcode AmiEmulatorSession.drop}, a write timeout, an overflowing
+ * output queue, the emulator closing), both streams error with a
+ * `ConnectionClosedError`; after a graceful end (`Logoff`,
+ * {@linkcode AmiEmulatorSession.close}) the output ends cleanly and only
+ * the client's later writes fail that way.
+ *
  * @example Dropping a session and watching the client notice
  * ```ts
  * import { startAmiEmulator } from "@pyst/asterisk/astemu";
+ * import { ConnectionClosedError } from "@pyst/asterisk";
  * import assert from "node:assert/strict";
  *
  * await using emulator = await startAmiEmulator({ listen: false });
@@ -107,7 +116,7 @@ interface Unit {
  * session.drop();
  * await session.closed;
  * assert.ok(session.isClosed);
- * await assert.rejects(reader.read());
+ * await assert.rejects(reader.read(), ConnectionClosedError);
  * ```
  */
 export class AmiEmulatorSession {
@@ -359,12 +368,12 @@ export class AmiEmulatorSession {
     if (options.close !== false) this.#closeGracefully("shutdown");
   }
 
-  /** Writes what is queued, then closes the connection (as after `Logoff`). */
+  /** Writes what is queued, then closes the connection (as after `Logoff`): the client reads to a clean end. */
   close(): void {
     this.#closeGracefully("closed by emulator");
   }
 
-  /** Closes the connection at once, dropping queued output (a crash or network loss). */
+  /** Closes the connection at once, dropping queued output (a crash or network loss): the client's streams error with a `ConnectionClosedError`. */
   drop(): void {
     this.#end("dropped");
   }
@@ -522,7 +531,7 @@ export class AmiEmulatorSession {
     } catch {
       // The transport failed; the session ends below.
     }
-    if (!this.#closing) this.#end("client closed");
+    if (!this.#closing) this.#end("client closed", "client");
   }
 
   async #writeLoop(): Promise<void> {
@@ -571,7 +580,7 @@ export class AmiEmulatorSession {
       } catch {
         // Already closed by the client.
       }
-      this.#end(this.#closeReason ?? "closed");
+      this.#end(this.#closeReason ?? "closed", "closed");
     }
   }
 
@@ -621,7 +630,15 @@ export class AmiEmulatorSession {
     this.#notify();
   }
 
-  #end(reason: string): void {
+  /**
+   * Ends the session. `client`: the client left, so both streams end
+   * cleanly; `closed`: the output was flushed and closed, so only the
+   * client's side errors; `dropped`: both error with a ConnectionClosedError.
+   */
+  #end(
+    reason: string,
+    how: "client" | "closed" | "dropped" = "dropped",
+  ): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#closing = true;
@@ -633,12 +650,18 @@ export class AmiEmulatorSession {
     this.#queue.length = 0;
     this.#held = undefined;
     this.#notify();
+    const error = how === "client" ? undefined : new ConnectionClosedError(
+      `Cannot use AMI emulator session ${this.id}: the emulator ${how} it (${
+        JSON.stringify(this.#closeReason)
+      })`,
+    );
     const reader = this.#reader;
     const writer = this.#writer;
-    if (reader !== undefined) reader.cancel().catch(() => {});
-    else this.#readable.cancel().catch(() => {});
-    if (writer !== undefined) writer.abort().catch(() => {});
-    else this.#writable.abort().catch(() => {});
+    if (reader !== undefined) reader.cancel(error).catch(() => {});
+    else this.#readable.cancel(error).catch(() => {});
+    if (writer === undefined) this.#writable.abort(error).catch(() => {});
+    else if (error === undefined) writer.close().catch(() => {});
+    else writer.abort(error).catch(() => {});
     try {
       this.#onClose?.();
     } catch {

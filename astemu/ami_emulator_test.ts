@@ -1,5 +1,6 @@
 // Copyright the @pyst/asterisk authors. MIT license.
 import assert from "node:assert/strict";
+import { ConnectionClosedError } from "../errors.ts";
 import { MemoryAmiClient } from "../tests/astemu/_memory_client.ts";
 import { AmiEmulator, type AmiEmulatorOptions } from "./ami_emulator.ts";
 
@@ -847,5 +848,109 @@ Deno.test(
     assert.equal(client.session.closeReason, "dropped");
     assert.throws(() => emulator.connectInMemory(), TypeError);
     await emulator.close();
+  },
+);
+
+/** Reads `readable` to its end; the text, or what it failed with. */
+async function drain(
+  readable: ReadableStream<Uint8Array>,
+): Promise<{ text: string; error?: unknown }> {
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for await (const chunk of readable) {
+      text += decoder.decode(chunk, { stream: true });
+    }
+    return { text };
+  } catch (error) {
+    return { text, error };
+  }
+}
+
+const encoder = new TextEncoder();
+const LOGIN =
+  "Action: Login\r\nActionID: L\r\nUsername: admin\r\nSecret: admin\r\nEvents: off\r\n\r\n";
+
+Deno.test(
+  "AmiEmulator.connectInMemory ends the readable cleanly when the client closes",
+  none,
+  async () => {
+    await using emulator = new AmiEmulator();
+    const { readable, writable, session } = emulator.connectInMemory();
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    await writer.write(encoder.encode(LOGIN));
+    for (let i = 0; i < 100 && !text.endsWith("accepted\r\n\r\n"); i++) {
+      const { value } = await reader.read();
+      text += decoder.decode(value);
+    }
+    assert.match(text, /^Asterisk Call Manager\/13\.0\.0\r\n/);
+    assert.match(text, /Message: Authentication accepted\r\n\r\n$/);
+    await writer.close();
+    // Not `undefined` thrown at the reader: a clean end of stream.
+    assert.deepEqual(await reader.read(), { value: undefined, done: true });
+    await session.closed;
+    assert.equal(session.closeReason, "client closed");
+  },
+);
+
+Deno.test(
+  "AmiEmulator.connectInMemory errors both streams with ConnectionClosedError when the emulator drops the session",
+  none,
+  async (t) => {
+    const drops = {
+      "drop()": (e: AmiEmulator) => e.sessions[0]!.drop(),
+      "close()": (e: AmiEmulator) => void e.close(),
+    };
+    for (const [name, drop] of Object.entries(drops)) {
+      await t.step(name, async () => {
+        await using emulator = new AmiEmulator();
+        const { readable, writable, session } = emulator.connectInMemory();
+        const writer = writable.getWriter();
+        const reading = drain(readable);
+        await writer.write(encoder.encode(LOGIN));
+        await emulator.waitForAction("Login");
+        drop(emulator);
+        await session.closed;
+        const { text, error } = await reading;
+        assert.match(text, /^Asterisk Call Manager/);
+        assert.ok(error instanceof ConnectionClosedError, String(error));
+        assert.equal(
+          error.message,
+          'Cannot use AMI emulator session 0: the emulator dropped it ("dropped")',
+        );
+        await assert.rejects(
+          writer.write(encoder.encode("Action: Ping\r\n\r\n")),
+          ConnectionClosedError,
+        );
+      });
+    }
+  },
+);
+
+Deno.test(
+  "AmiEmulator.connectInMemory ends the readable cleanly after Logoff, and refuses later writes",
+  none,
+  async () => {
+    await using emulator = new AmiEmulator();
+    const { readable, writable, session } = emulator.connectInMemory();
+    const writer = writable.getWriter();
+    const reading = drain(readable);
+    await writer.write(
+      encoder.encode(LOGIN + "Action: Logoff\r\nActionID: bye\r\n\r\n"),
+    );
+    const { text, error } = await reading;
+    assert.equal(error, undefined);
+    assert.match(text, /Response: Goodbye\r\nActionID: bye\r\n/);
+    await session.closed;
+    await assert.rejects(
+      writer.write(encoder.encode("Action: Ping\r\n\r\n")),
+      (e) =>
+        e instanceof ConnectionClosedError &&
+        e.message ===
+          'Cannot use AMI emulator session 0: the emulator closed it ("logoff")',
+    );
   },
 );
