@@ -26,7 +26,11 @@
  *
  * @module
  */
-import { type AgiSession, type AsyncAgiRequest, serveAsyncAgi } from "@pyst/asterisk/agi";
+import {
+  type AgiSession,
+  type AsyncAgiRequest,
+  serveAsyncAgi,
+} from "@pyst/asterisk/agi";
 import { connectAmi } from "@pyst/asterisk/manager";
 import { amiOptionsFromEnv } from "./_ami_env.ts";
 

@@ -25,11 +25,7 @@
  *
  * @module
  */
-import {
-  AgiHangupError,
-  type AgiSession,
-  createAgiSession,
-} from "@pyst/asterisk/agi";
+import { type AgiSession, runAgi } from "@pyst/asterisk/agi";
 
 /** The IVR, for any transport. */
 export async function accountIvr(agi: AgiSession): Promise<void> {
@@ -50,15 +46,8 @@ export async function accountIvr(agi: AgiSession): Promise<void> {
 }
 
 if (import.meta.main) {
-  await using agi = await createAgiSession(
-    Deno.stdin.readable,
-    Deno.stdout.writable,
-  );
-  try {
-    await accountIvr(agi);
-  } catch (error) {
-    // The caller hanging up is how most calls end; anything else fails the
-    // AGI (a non-zero exit status makes AGISTATUS=FAILURE).
-    if (!(error instanceof AgiHangupError)) throw error;
-  }
+  // Reads the environment from stdin, turns SIGHUP into a hangup, and exits
+  // 0 when the IVR returns, 1 when it throws (AGISTATUS=FAILURE); a caller
+  // hanging up ends it quietly.
+  await runAgi(accountIvr);
 }
