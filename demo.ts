@@ -44,13 +44,14 @@ import {
   type AmiMessage,
   connectAmi,
 } from "./manager/mod.ts";
-import { type AmiEmulator, startAmiEmulator } from "./astemu/mod.ts";
 import {
   AgiEmulator,
   type AgiEmulatorTraceEvent,
   type AgiKeypress,
-} from "./astemu/agi_emulator.ts";
-import { connectFastAgiServer } from "./astemu/agi_connect_fast_agi_server.ts";
+  type AmiEmulator,
+  connectFastAgiServer,
+  startAmiEmulator,
+} from "./astemu/mod.ts";
 import { routes } from "./examples/fastagi_server.ts";
 import {
   type AmiTarget,
