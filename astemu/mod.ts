@@ -59,6 +59,13 @@ export * from "./start_ami_emulator.ts";
 // Types of the AMI core that the emulator's API mentions.
 export type { AmiMessage, AmiMessageKind } from "../manager/ami_message.ts";
 export type { AmiFieldValue } from "../manager/encode_ami_action.ts";
+// Types of the AGI library that the AGI emulator's API mentions (a script
+// is a function of an `AgiSession`), with the types their members use.
+export type * from "../agi/agi_session.ts";
+export type { AgiReply } from "../agi/agi_reply.ts";
+export type { AgiEnvironment } from "../agi/parse_agi_environment.ts";
+export type { CreateAgiSessionOptions } from "../agi/create_agi_session.ts";
+export type { StreamAgiTransportOptions } from "../agi/stream_agi_transport.ts";
 export * from "./agi_asterisk_side.ts";
 export type { AgiCallResult } from "./agi_call_result.ts";
 export * from "./agi_channel_model.ts";
