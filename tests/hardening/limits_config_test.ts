@@ -32,23 +32,26 @@ function chain(n: number): Record<string, string> {
 }
 
 /**
- * Asterisk (config.c `ast_config_internal_load`) refuses a file when
- * `include_level == max_include_level` before counting it, and the top file
- * is loaded through the same function: a chain holds the top file and 9
- * includes (PROTOCOL.md §3.1: "counting the top file as a level").
+ * Asterisk (config.c `ast_config_internal_load`, at f0c1c1a7b7) refuses a
+ * file when `include_level == max_include_level + 1` ("The config file itself
+ * bumps include_level by 1"): the top file is level 1, so a chain holds the
+ * top file and 10 includes, and the 11th include is refused.
  */
 Deno.test("config maxIncludeDepth: Asterisk's 10 levels by default, the top file counted; an option", async (t) => {
-  await t.step("default: level 9 of the chain is read, level 10 is not", () => {
-    const config = resolveConfigSync(
-      "[s]\n#include level1.conf\n",
-      withFiles(chain(12)),
-    );
-    assert.deepEqual(
-      config.getAll("s", "depth"),
-      ["1", "2", "3", "4", "5", "6", "7", "8", "9"],
-    );
-    assert.ok(config.warnings.some((w) => w.code === "include-depth"));
-  });
+  await t.step(
+    "default: level 10 of the chain is read, level 11 is not",
+    () => {
+      const config = resolveConfigSync(
+        "[s]\n#include level1.conf\n",
+        withFiles(chain(12)),
+      );
+      assert.deepEqual(
+        config.getAll("s", "depth"),
+        ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"],
+      );
+      assert.ok(config.warnings.some((w) => w.code === "include-depth"));
+    },
+  );
   await t.step("strict: the same file is rejected", () => {
     assert.throws(
       () =>
@@ -65,7 +68,7 @@ Deno.test("config maxIncludeDepth: Asterisk's 10 levels by default, the top file
       "[s]\n#include level1.conf\n",
       withFiles(chain(12), { maxIncludeDepth: 3 }),
     );
-    assert.deepEqual(config.getAll("s", "depth"), ["1", "2"]);
+    assert.deepEqual(config.getAll("s", "depth"), ["1", "2", "3"]);
   });
 });
 
@@ -100,7 +103,7 @@ Deno.test("config maxFiles: an include fan-out bomb stops with LimitExceededErro
       "[s]\n#include loop.conf\n",
       withFiles({ "loop.conf": "k = v\n#include loop.conf\n" }),
     );
-    assert.equal(config.getAll("s", "k").length, 9);
+    assert.equal(config.getAll("s", "k").length, 10);
   });
 });
 
