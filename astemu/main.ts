@@ -146,11 +146,18 @@ async function requirePermission(
   }
 }
 
+/** Header lines that carry a secret; their value is never printed. */
+const SECRET_LINE = /^(Secret|Key)[ \t]*:/i;
+
 function show(session: number, arrow: string, data: Uint8Array): void {
   const text = new TextDecoder().decode(data);
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    console.log(`[${session}] ${arrow} ${line.replace(/\r$/, "")}`);
+  for (const raw of text.split("\n")) {
+    if (raw === "") continue;
+    const line = raw.replace(/\r$/, "");
+    const shown = SECRET_LINE.test(line)
+      ? line.slice(0, line.indexOf(":") + 1) + " ***"
+      : line;
+    console.log(`[${session}] ${arrow} ${shown}`);
   }
 }
 
