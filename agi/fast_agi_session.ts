@@ -14,6 +14,8 @@ import { FastAgiTransport } from "./fast_agi_transport.ts";
 export interface FastAgiSessionOptions {
   /** Longest reply line accepted, in bytes. */
   maxLineBytes: number;
+  /** After the handler is done, how long to wait for Asterisk to close. */
+  closeTimeoutMs: number;
   /** Closes the connection (the server's idempotent close). */
   closeConnection: () => void;
   /** Session options passed through (tracing, timeouts, queue limit). */
@@ -38,6 +40,7 @@ export function createFastAgiSession(
 ): AgiSession {
   const transport = new FastAgiTransport(conn, rest, {
     maxLineBytes: options.maxLineBytes,
+    lingerMs: options.closeTimeoutMs,
     closeConnection: options.closeConnection,
   });
   return new AgiSession(env, transport, options.session);

@@ -7,7 +7,14 @@
  * `StreamAgiTransport`: one command at a time, a `HANGUP` line noticed at any
  * time (a read is always pending), applied before a reply that arrived with
  * it, and any protocol violation, over-long line, abandoned command or lost
- * connection closes the transport. Not re-exported from `mod.ts`.
+ * connection closes the transport at once. Not re-exported from `mod.ts`.
+ *
+ * Closing by the client (the handler is done) is a half-close, as Asterisk
+ * expects: the write side is shut, Asterisk ends the AGI, sends its final
+ * `HANGUP` and closes, and the socket is closed when that EOF arrives, or
+ * after `lingerMs` at the latest. Asterisk's last `HANGUP` then finds an
+ * open socket (no "Broken pipe" in its log), and no read has to be
+ * interrupted.
  *
  * @module
  */
@@ -28,6 +35,8 @@ const encoder = new TextEncoder();
 export interface FastAgiTransportOptions {
   /** Longest reply line accepted, in bytes without its line ending. */
   maxLineBytes: number;
+  /** After a half-close, how long to wait for Asterisk to close, in ms. */
+  lingerMs: number;
   /** Closes the connection (the server's idempotent close). */
   closeConnection: () => void;
 }
@@ -41,7 +50,9 @@ interface Pending {
 /** An {@linkcode AgiTransport} over a FastAGI connection after its header. */
 export class FastAgiTransport implements AgiTransport {
   readonly #conn: Deno.Conn;
-  readonly #closeConnection: () => void;
+  readonly #closeSocket: () => void;
+  #connectionClosed = false;
+  readonly #lingerMs: number;
   readonly #splitter: LineSplitter;
   readonly #decoder = new AgiReplyDecoder();
   #pending: Pending | undefined;
@@ -54,6 +65,8 @@ export class FastAgiTransport implements AgiTransport {
   #why = "";
   /** The error behind `#why`; built on first use when the client closed. */
   #failure: Error | undefined;
+  /** True once the client closed: input is then drained, not decoded. */
+  #draining = false;
   readonly #loop: Promise<void>;
 
   /**
@@ -69,7 +82,8 @@ export class FastAgiTransport implements AgiTransport {
     options: FastAgiTransportOptions,
   ) {
     this.#conn = conn;
-    this.#closeConnection = options.closeConnection;
+    this.#closeSocket = options.closeConnection;
+    this.#lingerMs = options.lingerMs;
     this.#splitter = new LineSplitter(
       (line) => this.#handle(this.#decoder.push(line), line),
       { maxLineBytes: options.maxLineBytes },
@@ -146,16 +160,37 @@ export class FastAgiTransport implements AgiTransport {
   }
 
   /**
-   * Closes the connection without hanging up (Asterisk then resumes the
-   * dialplan); a pending command rejects with a `ConnectionClosedError`.
-   * Idempotent.
+   * Ends the call without hanging up (Asterisk then resumes the dialplan):
+   * a pending command rejects with a `ConnectionClosedError`, the write side
+   * is shut, and the connection is closed once Asterisk closes its side (or
+   * after `lingerMs`). Idempotent.
    *
-   * @returns When the read loop has ended.
+   * @returns When the connection is closed.
    */
   async close(): Promise<void> {
-    this.#fail("transport closed by the client", undefined);
+    if (this.#why === "") {
+      this.#end("transport closed by the client", undefined);
+      this.#draining = true;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await this.#conn.closeWrite();
+        timer = setTimeout(this.#closeConnection, this.#lingerMs);
+        await this.#loop;
+      } catch {
+        // The peer is gone already.
+      } finally {
+        clearTimeout(timer);
+        this.#closeConnection();
+      }
+    }
     await this.#loop;
   }
+
+  #closeConnection = (): void => {
+    if (this.#connectionClosed) return;
+    this.#connectionClosed = true;
+    this.#closeSocket();
+  };
 
   #notifyHangup(): void {
     if (this.#hungUp) return;
@@ -170,7 +205,7 @@ export class FastAgiTransport implements AgiTransport {
         this.#splitter.push(rest);
         this.#deliver();
       }
-      while (this.#why === "") {
+      for (;;) {
         let count: number | null;
         try {
           count = await this.#conn.read(buffer);
@@ -181,13 +216,15 @@ export class FastAgiTransport implements AgiTransport {
               "connection lost",
               new ConnectionClosedError(
                 "Cannot read from Asterisk: connection lost",
-                {
-                  cause: error,
-                },
+                { cause: error },
               ),
             );
           }
-          break;
+          return;
+        }
+        if (this.#draining) {
+          if (count === null) return;
+          continue;
         }
         if (count === null) {
           const last = this.#splitter.flush();
@@ -201,8 +238,9 @@ export class FastAgiTransport implements AgiTransport {
               "Cannot read from Asterisk: connection closed",
             ),
           );
-          break;
+          return;
         }
+        if (this.#why !== "") return;
         // The splitter copies what it keeps, so the buffer can be reused.
         this.#splitter.push(buffer.subarray(0, count));
         this.#deliver();
@@ -246,29 +284,36 @@ export class FastAgiTransport implements AgiTransport {
   }
 
   /**
-   * Ends the transport once: rejects the pending command and closes the
-   * connection (which also ends the pending read). `error` is `undefined`
-   * for a close by the client; its error is then built only when needed.
+   * Ends the transport on a failure: rejects the pending command and closes
+   * the connection at once (which also ends the pending read).
    */
-  #fail(why: string, error: Error | undefined): void {
+  #fail(why: string, error: Error): void {
     if (this.#why !== "") return;
+    this.#end(why, error);
+    this.#closeConnection();
+  }
+
+  /**
+   * Marks the transport ended and rejects the pending command. `error` is
+   * `undefined` for a close by the client; its error is then built only if
+   * something needs it.
+   */
+  #end(why: string, error: Error | undefined): void {
     this.#why = why;
     this.#failure = error;
     const pending = this.#pending;
     this.#pending = undefined;
     this.#ready = undefined;
-    if (pending !== undefined) {
-      const failure = this.#error();
-      pending.reject(
-        failure instanceof ConnectionClosedError
-          ? new ConnectionClosedError(
-            `Cannot run AGI command ${JSON.stringify(pending.line)}: ${why}`,
-            { cause: failure },
-          )
-          : failure,
-      );
-    }
-    this.#closeConnection();
+    if (pending === undefined) return;
+    const failure = this.#error();
+    pending.reject(
+      failure instanceof ConnectionClosedError
+        ? new ConnectionClosedError(
+          `Cannot run AGI command ${JSON.stringify(pending.line)}: ${why}`,
+          { cause: failure },
+        )
+        : failure,
+    );
   }
 
   #error(): Error {

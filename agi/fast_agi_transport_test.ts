@@ -18,6 +18,12 @@ const decoder = new TextDecoder();
 class FakeConn {
   readonly written: string[] = [];
   closes = 0;
+  closeWrites = 0;
+  /** What the peer does on our half-close; by default, Asterisk's answer. */
+  onCloseWrite: () => void = () => {
+    this.push(encoder.encode("HANGUP\n"));
+    this.end();
+  };
   #replies: Uint8Array[][];
   #ready: Uint8Array[] = [];
   #waiting: {
@@ -62,6 +68,15 @@ class FakeConn {
     return Promise.resolve(bytes.length);
   }
 
+  closeWrite(): Promise<void> {
+    this.closeWrites++;
+    if (this.closes > 0) {
+      return Promise.reject(new Deno.errors.BadResource("closed"));
+    }
+    this.onCloseWrite();
+    return Promise.resolve();
+  }
+
   close(): void {
     this.closes++;
     const waiting = this.#waiting;
@@ -93,9 +108,11 @@ function transportOver(
   conn: FakeConn,
   maxLineBytes = 65536,
   rest: Uint8Array = new Uint8Array(0),
+  lingerMs = 1000,
 ): FastAgiTransport {
   return new FastAgiTransport(conn as unknown as Deno.Conn, rest, {
     maxLineBytes,
+    lingerMs,
     closeConnection: () => conn.close(),
   });
 }
@@ -286,4 +303,46 @@ Deno.test("FastAgiTransport abandons a command whose signal aborts, and closes",
     ConnectionClosedError,
   );
   await transport.close();
+});
+
+Deno.test("FastAgiTransport close shuts the write side and closes once Asterisk has closed", async () => {
+  const conn = new FakeConn([[encoder.encode("200 result=0\n")]]);
+  let peerClosed = false;
+  conn.onCloseWrite = () => {
+    // Asterisk ends the AGI a little later: its last HANGUP, then EOF.
+    setTimeout(() => {
+      conn.push(encoder.encode("HANGUP\n"));
+      peerClosed = true;
+      conn.end();
+    }, 20);
+  };
+  const transport = transportOver(conn);
+  await transport.execute("NOOP");
+  await transport.close();
+  assert.equal(conn.closeWrites, 1);
+  assert.equal(peerClosed, true);
+  assert.equal(conn.closes, 1);
+});
+
+Deno.test("FastAgiTransport close cuts off a peer that does not close within lingerMs", async () => {
+  const conn = new FakeConn([]);
+  conn.onCloseWrite = () =>
+    conn.push(encoder.encode("200 result=0\nchatter\n"));
+  const transport = transportOver(conn, 65536, new Uint8Array(0), 50);
+  const started = performance.now();
+  await transport.close();
+  const took = performance.now() - started;
+  assert.ok(took >= 45 && took < 1000, `closed after ${took} ms`);
+  assert.equal(conn.closeWrites, 1);
+  assert.equal(conn.closes, 1);
+});
+
+Deno.test("FastAgiTransport closes at once, without a half-close, after a failure", async () => {
+  const conn = new FakeConn([]);
+  const transport = transportOver(conn);
+  conn.push(encoder.encode("garbage without a status\n"));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(conn.closes, 1);
+  await transport.close();
+  assert.equal(conn.closeWrites, 0);
 });

@@ -105,6 +105,15 @@ export interface ServeFastAgiOptions extends AgiSessionOptions {
    */
   shutdownTimeoutMs?: number;
   /**
+   * When a call ends (its handler returned or threw), the server shuts its
+   * side of the connection for writing; Asterisk then ends the AGI, sends its
+   * final `HANGUP` and closes, and the server closes the socket. A peer that
+   * has not closed within this time is cut off.
+   *
+   * @default {1000}
+   */
+  closeTimeoutMs?: number;
+  /**
    * Longest AGI reply line accepted, in bytes.
    *
    * @default {65536}
@@ -147,6 +156,7 @@ const DEFAULTS = {
   maxHeaderBytes: 65_536,
   headerTimeoutMs: 5_000,
   shutdownTimeoutMs: 30_000,
+  closeTimeoutMs: 1_000,
   maxLineBytes: 65_536,
 } as const;
 
@@ -158,9 +168,11 @@ const DEFAULTS = {
  *
  * Each connection is independent: a bad header, a slow peer or a handler
  * that throws closes that connection only and is reported to `onError`. When
- * the handler returns (after a hangup too), the connection is closed at once,
- * as Asterisk expects. `shutdown()` (or `await using`, or `signal`) stops
- * accepting and waits for running calls, up to a deadline.
+ * the handler returns (after a hangup too), the server shuts its side of the
+ * connection at once; Asterisk ends the AGI, sends its last `HANGUP` and
+ * closes, and the socket is closed (after `closeTimeoutMs` at the latest).
+ * `shutdown()` (or `await using`, or `signal`) stops accepting and waits for
+ * running calls, up to a deadline.
  *
  * Needs `--allow-net=HOST:PORT` (e.g. `--allow-net=127.0.0.1:4573`).
  *
@@ -210,9 +222,11 @@ export function serveFastAgi(
  *
  * Each connection is independent: a bad header, a slow peer or a handler
  * that throws closes that connection only and is reported to `onError`. When
- * the handler returns (after a hangup too), the connection is closed at once,
- * as Asterisk expects. `shutdown()` (or `await using`, or `signal`) stops
- * accepting and waits for running calls, up to a deadline.
+ * the handler returns (after a hangup too), the server shuts its side of the
+ * connection at once; Asterisk ends the AGI, sends its last `HANGUP` and
+ * closes, and the socket is closed (after `closeTimeoutMs` at the latest).
+ * `shutdown()` (or `await using`, or `signal`) stops accepting and waits for
+ * running calls, up to a deadline.
  *
  * Needs `--allow-net=HOST:PORT` (e.g. `--allow-net=127.0.0.1:4573`).
  *
@@ -301,6 +315,7 @@ class Server implements FastAgiServer {
   readonly #headerTimeoutMs: number;
   readonly #shutdownTimeoutMs: number;
   readonly #maxLineBytes: number;
+  readonly #closeTimeoutMs: number;
   readonly #onError: (error: unknown, context: FastAgiErrorContext) => void;
   readonly #sessionOptions: AgiSessionOptions;
   readonly #signal: AbortSignal | undefined;
@@ -356,6 +371,10 @@ class Server implements FastAgiServer {
       "maxLineBytes",
       options.maxLineBytes ?? DEFAULTS.maxLineBytes,
     );
+    this.#closeTimeoutMs = positiveInteger(
+      "closeTimeoutMs",
+      options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
+    );
     const onError = options.onError ?? defaultOnError;
     this.#onError = (error, context) => {
       try {
@@ -372,6 +391,7 @@ class Server implements FastAgiServer {
       maxHeaderBytes: _maxHeaderBytes,
       headerTimeoutMs: _headerTimeoutMs,
       shutdownTimeoutMs: _shutdownTimeoutMs,
+      closeTimeoutMs: _closeTimeoutMs,
       maxLineBytes: _maxLineBytes,
       signal: _signal,
       onListen: _onListen,
@@ -522,6 +542,7 @@ class Server implements FastAgiServer {
       phase = "handler";
       session = createFastAgiSession(env, conn, header.rest, {
         maxLineBytes: this.#maxLineBytes,
+        closeTimeoutMs: this.#closeTimeoutMs,
         closeConnection: () => closeConnection(connection),
         session: this.#sessionOptions,
       });
