@@ -157,6 +157,18 @@ export interface AmiClientOptions {
    */
   maxPendingActions?: number;
   /**
+   * Most bytes of actions waiting to be written: queued for a connection,
+   * or handed to a transport that has not taken them yet (a server that
+   * stops reading). One more action rejects with `LimitExceededError`
+   * (limit `maxWriteQueueBytes`) and nothing of it is sent. Actions that
+   * time out before they are written still count until they are, so this,
+   * not `maxPendingActions`, bounds what a stalled server can pin. The
+   * client's own Login, Challenge, Filter and keep-alive Ping are exempt.
+   *
+   * @default {8388608}
+   */
+  maxWriteQueueBytes?: number;
+  /**
    * Default cap on the events of one event list (see
    * {@linkcode AmiSendListOptions.maxItems}).
    *
@@ -364,6 +376,7 @@ const ORIGINATE = 2;
 
 const DEFAULT_TIMEOUT = 10_000;
 const DEFAULT_MAX_PENDING = 10_000;
+const DEFAULT_MAX_WRITE_QUEUE_BYTES = 8 * 1024 * 1024;
 const DEFAULT_MAX_LIST_ITEMS = 100_000;
 
 const REASONS: Readonly<Record<number, AmiOriginateReason>> = {
@@ -391,6 +404,8 @@ interface Pending {
   readonly reject: (error: unknown) => void;
   readonly onQueued: ((response: AmiMessage) => void) | undefined;
   state: number;
+  /** Whether its bytes wait for a connection (counted in `#waitingBytes`). */
+  waiting: boolean;
   done: boolean;
   reply: AmiMessage | undefined;
   items: AmiMessage[];
@@ -415,6 +430,8 @@ class Connection {
   readonly banner: PromiseWithResolvers<string> = Promise.withResolvers();
   decoder!: AmiMessageDecoder;
   outbox: Uint8Array[] = [];
+  /** Bytes in `outbox` plus a write the transport has not finished. */
+  queuedBytes = 0;
   flushing = false;
   flushed: Promise<void> = Promise.resolve();
   readLoop: Promise<void> = Promise.resolve();
@@ -498,6 +515,9 @@ export class AmiClient extends EventTarget {
   readonly #connectTimeout: number;
   readonly #keepAlive: number;
   readonly #maxPending: number;
+  readonly #maxWriteQueueBytes: number;
+  /** Bytes of actions waiting for a connection. */
+  #waitingBytes = 0;
   readonly #maxListItems: number;
   readonly #decoderLimits: {
     maxLineBytes?: number;
@@ -629,6 +649,11 @@ export class AmiClient extends EventTarget {
       "maxPendingActions",
       options.maxPendingActions,
       DEFAULT_MAX_PENDING,
+    );
+    this.#maxWriteQueueBytes = checkCount(
+      "maxWriteQueueBytes",
+      options.maxWriteQueueBytes,
+      DEFAULT_MAX_WRITE_QUEUE_BYTES,
     );
     this.#maxListItems = checkCount(
       "maxListItems",
@@ -1279,6 +1304,21 @@ export class AmiClient extends EventTarget {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (internal === undefined) {
+      const queued = this.#waitingBytes + (this.#conn?.queuedBytes ?? 0);
+      const max = this.#maxWriteQueueBytes;
+      if (queued + bytes.length > max) {
+        return Promise.reject(
+          new LimitExceededError(
+            "maxWriteQueueBytes",
+            max,
+            `Cannot send AMI action ${
+              JSON.stringify(name)
+            }: ${queued} bytes already wait to be written, ${bytes.length} more would pass ${max} (maxWriteQueueBytes)`,
+          ),
+        );
+      }
+    }
     if (internal === undefined && name.toLowerCase() === "logoff") {
       this.#loggingOff = true;
     }
@@ -1297,6 +1337,7 @@ export class AmiClient extends EventTarget {
       reject,
       onQueued: options.onQueued,
       state: QUEUED,
+      waiting: false,
       done: false,
       reply: undefined,
       items: [],
@@ -1315,6 +1356,7 @@ export class AmiClient extends EventTarget {
     const conn = internal ??
       (this.#state === "connected" ? this.#conn : undefined);
     if (conn !== undefined) this.#transmit(conn, pending);
+    else this.#wait(pending);
     return promise;
   }
 
@@ -1335,13 +1377,26 @@ export class AmiClient extends EventTarget {
     });
   }
 
+  /** Queues an action's bytes until a connection is ready. */
+  #wait(pending: Pending): void {
+    pending.state = QUEUED;
+    if (pending.waiting) return;
+    pending.waiting = true;
+    this.#waitingBytes += pending.bytes.length;
+  }
+
   #transmit(conn: Connection, pending: Pending): void {
+    if (pending.waiting) {
+      pending.waiting = false;
+      this.#waitingBytes -= pending.bytes.length;
+    }
     pending.state = SENT;
     if (this.#onTrace !== undefined) {
       this.#trace({ direction: "send", action: redact(pending.wire) });
     }
     if (conn.dead) return;
     conn.outbox.push(pending.bytes);
+    conn.queuedBytes += pending.bytes.length;
     if (!conn.flushing) {
       conn.flushing = true;
       conn.flushed = this.#flush(conn);
@@ -1355,7 +1410,12 @@ export class AmiClient extends EventTarget {
       while (conn.outbox.length > 0 && !conn.dead) {
         const parts = conn.outbox;
         conn.outbox = [];
-        await conn.writer.write(parts.length === 1 ? parts[0]! : concat(parts));
+        const chunk = parts.length === 1 ? parts[0]! : concat(parts);
+        try {
+          await conn.writer.write(chunk);
+        } finally {
+          conn.queuedBytes -= chunk.length;
+        }
       }
     } catch (error) {
       this.#drop(
@@ -1379,6 +1439,10 @@ export class AmiClient extends EventTarget {
     if (pending.done) return false;
     pending.done = true;
     this.#pending.delete(pending.id);
+    if (pending.waiting) {
+      pending.waiting = false;
+      this.#waitingBytes -= pending.bytes.length;
+    }
     if (pending.mode !== SINGLE) this.#collectors--;
     if (pending.deadline !== undefined) {
       this.#deadlines.cancel(pending.deadline);
@@ -1841,7 +1905,7 @@ export class AmiClient extends EventTarget {
     for (const pending of [...this.#pending.values()]) {
       if (pending.internal !== undefined) continue;
       if (reconnect && (pending.state === QUEUED || pending.idempotent)) {
-        pending.state = QUEUED;
+        this.#wait(pending);
         pending.reply = undefined;
         pending.items = [];
       } else {

@@ -1101,3 +1101,56 @@ test("AmiClient reads the same replies and events however the bytes are chunked"
     });
   }
 });
+
+test("AmiClient maxWriteQueueBytes bounds what a server that stops reading pins, even as actions time out", async () => {
+  const encoder = new TextEncoder();
+  const gate = Promise.withResolvers<void>();
+  let written = "";
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      await gate.promise;
+      written += new TextDecoder().decode(chunk);
+    },
+  });
+  const readable = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode("Asterisk Call Manager/13.0.0\r\n"));
+    },
+  });
+  const client = new AmiClient({ readable, writable }, {
+    maxWriteQueueBytes: 1000,
+    timeout: 1,
+  });
+  await client.connect();
+  const action = {
+    Action: "UserEvent",
+    UserEvent: "Fill",
+    Data: "x".repeat(200),
+  };
+  let accepted = 0;
+  let limited: unknown;
+  // Each action times out (nothing answers), so maxPendingActions never
+  // fills; only the bytes still waiting to be written can stop them.
+  for (let i = 0; i < 100 && limited === undefined; i++) {
+    try {
+      await client.send(action);
+      assert.fail("nothing answers");
+    } catch (error) {
+      if (error instanceof TimeoutError) accepted++;
+      else limited = error;
+    }
+  }
+  assert.ok(limited instanceof LimitExceededError, String(limited));
+  assert.equal(limited.limit, "maxWriteQueueBytes");
+  assert.equal(limited.max, 1000);
+  assert.equal(client.pendingActions, 0);
+  assert.ok(accepted >= 3, `${accepted} accepted`);
+  // The server reads again: every accepted action goes out, within the cap.
+  gate.resolve();
+  await until(() => written.split("Action: UserEvent").length - 1 === accepted);
+  const size = encoder.encode(written).length;
+  assert.ok(size <= 1000, `${size} bytes were queued`);
+  assert.ok(size + size / accepted > 1000, `${size} bytes: room for one more`);
+  await assert.rejects(client.send(action), TimeoutError);
+  await client.close();
+});
