@@ -22,8 +22,31 @@ import { type AmiBackoff, exponentialBackoff } from "./exponential_backoff.ts";
 import { isListEnd, listStart } from "./_event_list.ts";
 import { formatEventMask } from "./_event_mask.ts";
 import { EventQueue } from "./_event_queue.ts";
-import { type Deadline, DeadlineQueue } from "./_deadline_queue.ts";
-import { md5Hex } from "../_internal/md5.ts";
+import {
+  checkCount,
+  checkDuration,
+  describe,
+  filterAction,
+  listenerKey,
+  randomPrefix,
+  redact,
+} from "./_ami_client_options.ts";
+import { closeLate, concat, Connection, raceAbort } from "./_ami_connection.ts";
+import { logIn } from "./_ami_login.ts";
+import {
+  actionIdKey,
+  AWAITING_RESULT,
+  closedError,
+  COLLECTING,
+  LIST,
+  ORIGINATE,
+  type Pending,
+  PendingTable,
+  QUEUED,
+  SENT,
+  SINGLE,
+  type SubmitOptions,
+} from "./_pending_actions.ts";
 
 /**
  * One transport to an AMI server: the byte streams plus what the client
@@ -365,15 +388,6 @@ export interface AmiClientEventMap {
   warning: CustomEvent<AmiWarningDetail>;
 }
 
-const QUEUED = 0;
-const SENT = 1;
-const COLLECTING = 2;
-const AWAITING_RESULT = 3;
-
-const SINGLE = 0;
-const LIST = 1;
-const ORIGINATE = 2;
-
 const DEFAULT_TIMEOUT = 10_000;
 const DEFAULT_MAX_PENDING = 10_000;
 const DEFAULT_MAX_WRITE_QUEUE_BYTES = 8 * 1024 * 1024;
@@ -388,70 +402,6 @@ const REASONS: Readonly<Record<number, AmiOriginateReason>> = {
   5: "busy",
   8: "congestion",
 };
-
-interface Pending {
-  readonly id: string;
-  readonly name: string;
-  readonly mode: number;
-  /** The connection an internal request (login, filter, ping) belongs to. */
-  readonly internal: Connection | undefined;
-  readonly idempotent: boolean;
-  readonly bytes: Uint8Array;
-  readonly wire: AmiAction;
-  readonly maxItems: number;
-  readonly signal: AbortSignal | undefined;
-  readonly resolve: (value: never) => void;
-  readonly reject: (error: unknown) => void;
-  readonly onQueued: ((response: AmiMessage) => void) | undefined;
-  state: number;
-  /** Whether its bytes wait for a connection (counted in `#waitingBytes`). */
-  waiting: boolean;
-  done: boolean;
-  reply: AmiMessage | undefined;
-  items: AmiMessage[];
-  deadline: Deadline<Pending> | undefined;
-  onAbort: (() => void) | undefined;
-}
-
-interface SubmitOptions {
-  readonly timeout: number | undefined;
-  readonly signal: AbortSignal | undefined;
-  readonly idempotent: boolean;
-  readonly maxItems: number | undefined;
-  readonly onQueued: ((response: AmiMessage) => void) | undefined;
-  readonly internal: Connection | undefined;
-}
-
-/** One transport and its reader/writer state. */
-class Connection {
-  readonly info: AmiConnection;
-  readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly banner: PromiseWithResolvers<string> = Promise.withResolvers();
-  decoder!: AmiMessageDecoder;
-  outbox: Uint8Array[] = [];
-  /** Bytes in `outbox` plus a write the transport has not finished. */
-  queuedBytes = 0;
-  flushing = false;
-  flushed: Promise<void> = Promise.resolve();
-  readLoop: Promise<void> = Promise.resolve();
-  /** Set when the connection is being torn down. */
-  dead = false;
-  /** Set once the loss was processed. */
-  lost = false;
-  keepAlive: ReturnType<typeof setInterval> | undefined;
-  pinging = false;
-  bannerSeen = false;
-  /** Why the client dropped the connection, if it did. */
-  dropReason: unknown;
-
-  constructor(info: AmiConnection) {
-    this.info = info;
-    this.reader = info.readable.getReader();
-    this.writer = info.writable.getWriter();
-    this.banner.promise.catch(() => {});
-  }
-}
 
 type Listener = EventListenerOrEventListenerObject;
 
@@ -516,8 +466,6 @@ export class AmiClient extends EventTarget {
   readonly #keepAlive: number;
   readonly #maxPending: number;
   readonly #maxWriteQueueBytes: number;
-  /** Bytes of actions waiting for a connection. */
-  #waitingBytes = 0;
   readonly #maxListItems: number;
   readonly #decoderLimits: {
     maxLineBytes?: number;
@@ -528,23 +476,7 @@ export class AmiClient extends EventTarget {
   readonly #onWarning: ((message: string) => void) | undefined;
   readonly #onTrace: ((event: AmiTraceEvent) => void) | undefined;
   readonly #lifetime = new AbortController();
-  readonly #pending = new Map<string, Pending>();
-  readonly #deadlines = new DeadlineQueue<Pending>((pending, timeout) => {
-    const mode = pending.mode;
-    this.#fail(
-      pending,
-      new TimeoutError(
-        `Cannot complete AMI action ${JSON.stringify(pending.name)}: no ${
-          mode === ORIGINATE && pending.state === AWAITING_RESULT
-            ? "OriginateResponse"
-            : mode === LIST && pending.state === COLLECTING
-            ? "end of the event list"
-            : "reply"
-        } within ${timeout} ms`,
-        timeout,
-      ),
-    );
-  });
+  readonly #pending = new PendingTable();
   readonly #subscriptions = new Set<EventQueue>();
   readonly #wrappers = new Map<string, Map<Listener, EventListener>>();
   #handlers = new Map<string, AmiEventHandler[]>();
@@ -555,8 +487,6 @@ export class AmiClient extends EventTarget {
   #conn: Connection | undefined;
   #version: string | undefined;
   #idCounter = 0;
-  /** Pending actions that take events (lists, originates). */
-  #collectors = 0;
   #loggingOff = false;
   #connecting: Promise<void> | undefined;
   #shutdownPromise: Promise<void> | undefined;
@@ -1305,7 +1235,8 @@ export class AmiClient extends EventTarget {
       return Promise.reject(error);
     }
     if (internal === undefined) {
-      const queued = this.#waitingBytes + (this.#conn?.queuedBytes ?? 0);
+      const queued = this.#pending.waitingBytes +
+        (this.#conn?.queuedBytes ?? 0);
       const max = this.#maxWriteQueueBytes;
       if (queued + bytes.length > max) {
         return Promise.reject(
@@ -1344,19 +1275,11 @@ export class AmiClient extends EventTarget {
       deadline: undefined,
       onAbort: undefined,
     };
-    this.#pending.set(id, pending);
-    if (mode !== SINGLE) this.#collectors++;
-    if (Number.isFinite(timeout)) {
-      pending.deadline = this.#deadlines.add(pending, timeout);
-    }
-    if (signal !== undefined) {
-      pending.onAbort = () => this.#fail(pending, signal.reason);
-      signal.addEventListener("abort", pending.onAbort, { once: true });
-    }
+    this.#pending.add(pending, timeout);
     const conn = internal ??
       (this.#state === "connected" ? this.#conn : undefined);
     if (conn !== undefined) this.#transmit(conn, pending);
-    else this.#wait(pending);
+    else this.#pending.wait(pending);
     return promise;
   }
 
@@ -1377,20 +1300,8 @@ export class AmiClient extends EventTarget {
     });
   }
 
-  /** Queues an action's bytes until a connection is ready. */
-  #wait(pending: Pending): void {
-    pending.state = QUEUED;
-    if (pending.waiting) return;
-    pending.waiting = true;
-    this.#waitingBytes += pending.bytes.length;
-  }
-
   #transmit(conn: Connection, pending: Pending): void {
-    if (pending.waiting) {
-      pending.waiting = false;
-      this.#waitingBytes -= pending.bytes.length;
-    }
-    pending.state = SENT;
+    this.#pending.sent(pending);
     if (this.#onTrace !== undefined) {
       this.#trace({ direction: "send", action: redact(pending.wire) });
     }
@@ -1434,33 +1345,6 @@ export class AmiClient extends EventTarget {
     return `${this.#idPrefix}-${++this.#idCounter}`;
   }
 
-  /** Settles bookkeeping; false if the action was already settled. */
-  #finish(pending: Pending): boolean {
-    if (pending.done) return false;
-    pending.done = true;
-    this.#pending.delete(pending.id);
-    if (pending.waiting) {
-      pending.waiting = false;
-      this.#waitingBytes -= pending.bytes.length;
-    }
-    if (pending.mode !== SINGLE) this.#collectors--;
-    if (pending.deadline !== undefined) {
-      this.#deadlines.cancel(pending.deadline);
-    }
-    if (pending.onAbort !== undefined) {
-      pending.signal!.removeEventListener("abort", pending.onAbort);
-    }
-    return true;
-  }
-
-  #resolve(pending: Pending, value: unknown): void {
-    if (this.#finish(pending)) pending.resolve(value as never);
-  }
-
-  #fail(pending: Pending, error: unknown): void {
-    if (this.#finish(pending)) pending.reject(error);
-  }
-
   // -------------------------------------------------------------- receiving
 
   #receive(conn: Connection, message: AmiMessage): void {
@@ -1470,7 +1354,7 @@ export class AmiClient extends EventTarget {
     }
     const kind = message.kind;
     if (kind === "event") {
-      if (this.#collectors > 0) {
+      if (this.#pending.collectors > 0) {
         const id = message.actionId;
         if (id !== undefined) {
           const pending = this.#pending.get(id);
@@ -1502,12 +1386,12 @@ export class AmiClient extends EventTarget {
     const failed = response !== undefined && response.toLowerCase() === "error";
     if (pending.mode === SINGLE) {
       if (failed) {
-        this.#fail(pending, new AmiActionError(pending.name, message));
-      } else this.#resolve(pending, message);
+        this.#pending.fail(pending, new AmiActionError(pending.name, message));
+      } else this.#pending.resolve(pending, message);
       return;
     }
     if (failed) {
-      this.#fail(pending, new AmiActionError(pending.name, message));
+      this.#pending.fail(pending, new AmiActionError(pending.name, message));
       return;
     }
     if (pending.state !== SENT) {
@@ -1523,7 +1407,7 @@ export class AmiClient extends EventTarget {
           events: [],
           complete: undefined,
         };
-        this.#resolve(pending, result);
+        this.#pending.resolve(pending, result);
       } else {
         pending.state = COLLECTING;
       }
@@ -1549,11 +1433,11 @@ export class AmiClient extends EventTarget {
           events: pending.items,
           complete: event,
         };
-        this.#resolve(pending, result);
+        this.#pending.resolve(pending, result);
         return true;
       }
       if (pending.items.length >= pending.maxItems) {
-        this.#fail(
+        this.#pending.fail(
           pending,
           new LimitExceededError(
             "maxItems",
@@ -1570,7 +1454,7 @@ export class AmiClient extends EventTarget {
     }
     const name = event.event;
     if (name !== undefined && name.toLowerCase() === "originateresponse") {
-      this.#resolve(pending, originateResult(pending.reply, event));
+      this.#pending.resolve(pending, originateResult(pending.reply, event));
     }
     return false;
   }
@@ -1753,76 +1637,21 @@ export class AmiClient extends EventTarget {
     this.#reportError(error, undefined);
   }
 
-  async #login(conn: Connection, signal: AbortSignal): Promise<void> {
+  #login(conn: Connection, signal: AbortSignal): Promise<void> {
     const username = this.#username;
-    if (username === undefined) return;
-    const secret = this.#secret ?? "";
-    let challenge: string | undefined;
-    if (this.#authType !== "plain") {
-      try {
-        const reply = await this.#request(conn, {
-          Action: "Challenge",
-          AuthType: "MD5",
-        }, signal);
-        challenge = reply.get("Challenge");
-      } catch (error) {
-        if (!(error instanceof AmiActionError)) throw error;
-        if (this.#authType === "md5") {
-          throw new AmiAuthenticationError(username, error.reply, {
-            cause: error,
-          });
-        }
-      }
-      if (challenge === undefined && this.#authType === "md5") {
-        throw new ProtocolError(
-          "Cannot log in to AMI: the Challenge reply has no Challenge header",
-        );
-      }
-    }
-    const events = this.#eventMask === undefined
-      ? undefined
-      : formatEventMask(this.#eventMask);
-    let login: AmiAction;
-    if (challenge !== undefined) {
-      login = {
-        Action: "Login",
-        AuthType: "MD5",
-        Username: username,
-        Key: md5Hex(challenge + secret),
-        Events: events,
-      };
-    } else {
-      this.#warnPlainSecret(conn, username);
-      login = {
-        Action: "Login",
-        Username: username,
-        Secret: secret,
-        Events: events,
-      };
-    }
-    try {
-      await this.#request(conn, login, signal);
-    } catch (error) {
-      // "Asterisk is shutting down" is no verdict on the credentials.
-      if (error instanceof AmiActionError && !isShuttingDown(error)) {
-        throw new AmiAuthenticationError(username, error.reply, {
-          cause: error,
-        });
-      }
-      throw error;
-    }
-  }
-
-  #warnPlainSecret(conn: Connection, username: string): void {
-    const host = conn.info.remoteHostname;
-    if (conn.info.tls === true || host === undefined || isLoopback(host)) {
-      return;
-    }
-    this.#warn(
-      `Sending the AMI secret of ${JSON.stringify(username)} in plain text to ${
-        JSON.stringify(host)
-      } without TLS: use TLS, or a server that offers MD5 Challenge login`,
-    );
+    if (username === undefined) return Promise.resolve();
+    return logIn({
+      username,
+      secret: this.#secret ?? "",
+      authType: this.#authType,
+      events: () =>
+        this.#eventMask === undefined
+          ? undefined
+          : formatEventMask(this.#eventMask),
+      info: conn.info,
+      request: (action) => this.#request(conn, action, signal),
+      warn: (message) => this.#warn(message),
+    });
   }
 
   /** The connection is logged in: flush waiting actions, start keep-alive. */
@@ -1895,7 +1724,7 @@ export class AmiClient extends EventTarget {
     if (current) this.#conn = undefined;
     for (const pending of [...this.#pending.values()]) {
       if (pending.internal === conn) {
-        this.#fail(pending, closedError(pending, error));
+        this.#pending.fail(pending, closedError(pending, error));
       }
     }
     // While (re)connecting, the attempt in progress handles its own failure.
@@ -1905,11 +1734,11 @@ export class AmiClient extends EventTarget {
     for (const pending of [...this.#pending.values()]) {
       if (pending.internal !== undefined) continue;
       if (reconnect && (pending.state === QUEUED || pending.idempotent)) {
-        this.#wait(pending);
+        this.#pending.wait(pending);
         pending.reply = undefined;
         pending.items = [];
       } else {
-        this.#fail(pending, closedError(pending, error));
+        this.#pending.fail(pending, closedError(pending, error));
       }
     }
     if (reconnect) {
@@ -2024,7 +1853,7 @@ export class AmiClient extends EventTarget {
     );
     this.#wake?.();
     for (const pending of [...this.#pending.values()]) {
-      this.#fail(
+      this.#pending.fail(
         pending,
         new ConnectionClosedError(
           `Cannot complete AMI action ${
@@ -2096,83 +1925,6 @@ export class AmiClient extends EventTarget {
   }
 }
 
-function checkDuration(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
-    throw new TypeError(
-      `Cannot configure AMI client: ${name} must be a non-negative number of milliseconds or Infinity, got ${value}`,
-    );
-  }
-  return value;
-}
-
-function checkCount(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new TypeError(
-      `Cannot configure AMI client: ${name} must be a positive integer, got ${value}`,
-    );
-  }
-  return value;
-}
-
-function listenerKey(
-  type: string,
-  options: boolean | EventListenerOptions | undefined,
-): string {
-  const capture = typeof options === "boolean"
-    ? options
-    : options?.capture === true;
-  return (capture ? "c:" : "b:") + type;
-}
-
-function randomPrefix(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(6));
-  let text = "";
-  for (const byte of bytes) text += byte.toString(16).padStart(2, "0");
-  return text;
-}
-
-function actionIdKey(action: AmiAction): string | undefined {
-  for (const key of Object.keys(action)) {
-    if (
-      key.length === 8 && key.toLowerCase() === "actionid" &&
-      action[key] !== undefined
-    ) {
-      return key;
-    }
-  }
-  return undefined;
-}
-
-function filterAction(filter: AmiFilter): AmiAction {
-  if (typeof filter === "string") {
-    if (filter === "") {
-      throw new TypeError("Cannot add AMI filter: the filter is empty");
-    }
-    return { Action: "Filter", Operation: "Add", Filter: filter };
-  }
-  if (typeof filter !== "object" || filter === null) {
-    throw new TypeError(
-      "Cannot add AMI filter: expected a string or { filter, matchCriteria }",
-    );
-  }
-  return amiActions.filter({
-    ...(filter.filter === undefined ? {} : { Filter: filter.filter }),
-    ...(filter.matchCriteria === undefined
-      ? {}
-      : { MatchCriteria: filter.matchCriteria }),
-  });
-}
-
 function originateResult(
   response: AmiMessage | undefined,
   event: AmiMessage,
@@ -2193,98 +1945,4 @@ function originateResult(
     response,
     event,
   };
-}
-
-function isShuttingDown(error: AmiActionError): boolean {
-  return /shutting down/i.test(error.responseMessage ?? "");
-}
-
-function closedError(pending: Pending, cause: unknown): ConnectionClosedError {
-  return new ConnectionClosedError(
-    `Cannot complete AMI action ${
-      JSON.stringify(pending.name)
-    }: connection closed`,
-    { cause },
-  );
-}
-
-const SECRET_KEYS = new Set(["secret", "key"]);
-
-function redact(action: AmiAction): AmiAction {
-  let copy: Record<string, AmiAction[string]> | undefined;
-  for (const key of Object.keys(action)) {
-    if (SECRET_KEYS.has(key.toLowerCase())) {
-      copy ??= { ...action };
-      copy[key] = "********";
-    }
-  }
-  return (copy as AmiAction | undefined) ?? action;
-}
-
-/** Loopback names and addresses, where a plain secret stays on the host. */
-function isLoopback(host: string): boolean {
-  const bare = host.startsWith("[") && host.endsWith("]")
-    ? host.slice(1, -1)
-    : host;
-  const lower = bare.toLowerCase();
-  return lower === "localhost" || lower.endsWith(".localhost") ||
-    lower === "::1" ||
-    /^(?:::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(lower);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-function raceAbort<T>(
-  promise: Promise<T>,
-  signal: AbortSignal,
-  onLate?: (value: T) => void,
-): Promise<T> {
-  if (signal.aborted) {
-    promise.then(onLate, () => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.then(onLate, () => {});
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        if (signal.aborted) return;
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-function closeLate(info: AmiConnection): void {
-  try {
-    info.readable.cancel().catch(() => {});
-    info.writable.abort().catch(() => {});
-    info.close?.();
-  } catch {
-    // Best effort.
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error
-    ? `${error.name}: ${error.message}`
-    : String(error);
 }
