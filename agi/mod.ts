@@ -79,6 +79,3 @@ export * from "./async_agi_server.ts";
 export * from "./open_eagi_audio.ts";
 export * from "./run_agi.ts";
 export * from "./serve_fast_agi.ts";
-// The AMI types that serveAsyncAgi's signature mentions, for readers of this
-// entry point's docs; the classes themselves live in `@pyst/asterisk/manager`.
-export type { AmiClient, AmiMessage } from "../manager/mod.ts";
