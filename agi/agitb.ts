@@ -380,14 +380,40 @@ async function formatReport(
   // The last commands.
   lines.push("", `Last ${history.length} commands (oldest first):`);
   if (history.length === 0) lines.push("  (none)");
+  const readsSecret = secretReader(options.secretNames ?? []);
   for (const entry of history) {
     lines.push(`  ${entry.call}`);
-    for (const outcome of entry.outcome) lines.push(`    ${outcome}`);
+    // A value read back under a secret-looking name is a secret too.
+    const hide = readsSecret(entry.call);
+    for (const outcome of entry.outcome) {
+      lines.push(`    ${hide ? hideReadValue(outcome) : outcome}`);
+    }
   }
   return lines
     .map((line) => redact(line.replace(/[\r\n\0]/g, " ")))
     .map((line) => line.length > width ? line.slice(0, width - 1) + "…" : line)
     .join("\n");
+}
+
+/**
+ * Tells whether a history call reads a value back under a secret-looking
+ * name: `getVariable`, `getFullVariable` or `databaseGet`, or the raw
+ * `GET VARIABLE`, `GET FULL VARIABLE` or `DATABASE GET` command.
+ */
+function secretReader(extra: readonly string[]): (call: string) => boolean {
+  const escape = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const parts = [...SECRET_PARTS, ...extra].map(escape).join("|");
+  const words = SECRET_WORDS.map(escape).join("|");
+  const reader =
+    /^(?:(?:getVariable|getFullVariable|databaseGet)\(|>> (?:GET (?:FULL )?VARIABLE|DATABASE GET)\s)/i;
+  const name = new RegExp(`(?:${parts})|\\b(?:${words})\\b`, "i");
+  return (call) => reader.test(call) && name.test(call);
+}
+
+/** `=> "value"` becomes `=> ***`, `<< 200 result=1 (value)` keeps only `(***)`. */
+function hideReadValue(outcome: string): string {
+  if (outcome.startsWith("=> ") && outcome !== "=> undefined") return "=> ***";
+  return outcome.replace(/^(<< 200 result=1 )\(.*\)$/, "$1(***)");
 }
 
 /**
