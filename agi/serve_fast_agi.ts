@@ -294,11 +294,11 @@ function defaultOnError(error: unknown, context: FastAgiErrorContext): void {
 }
 
 function findHandler(
-  handler: FastAgiHandler | FastAgiRoutes,
+  handler: FastAgiHandler | Map<string, FastAgiHandler>,
   path: string,
 ): FastAgiHandler | undefined {
   if (typeof handler === "function") return handler;
-  return Object.hasOwn(handler, path) ? handler[path] : handler["*"];
+  return handler.get(path) ?? handler.get("*");
 }
 
 /** Per-connection state the server needs for shutdown. */
@@ -309,7 +309,7 @@ interface Connection {
 
 class Server implements FastAgiServer {
   readonly #listener: Deno.TcpListener;
-  readonly #handler: FastAgiHandler | FastAgiRoutes;
+  readonly #handler: FastAgiHandler | Map<string, FastAgiHandler>;
   readonly #maxConnections: number;
   readonly #maxHeaderBytes: number;
   readonly #headerTimeoutMs: number;
@@ -331,13 +331,15 @@ class Server implements FastAgiServer {
     options: ServeFastAgiOptions,
     handler: FastAgiHandler | FastAgiRoutes,
   ) {
-    if (typeof handler !== "function") {
+    if (typeof handler === "function") {
+      this.#handler = handler;
+    } else {
       if (handler === null || typeof handler !== "object") {
         throw new TypeError(
           "Cannot start FastAGI server: handler must be a function or a routes object",
         );
       }
-      const routes: Record<string, FastAgiHandler> = {};
+      const routes = new Map<string, FastAgiHandler>();
       for (const [path, route] of Object.entries(handler)) {
         if (typeof route !== "function") {
           throw new TypeError(
@@ -346,11 +348,10 @@ class Server implements FastAgiServer {
             } is not a function`,
           );
         }
-        routes[path === "*" ? path : trimSlashes(path)] = route;
+        routes.set(path === "*" ? path : trimSlashes(path), route);
       }
-      handler = routes;
+      this.#handler = routes;
     }
-    this.#handler = handler;
     this.#maxConnections = positiveInteger(
       "maxConnections",
       options.maxConnections ?? DEFAULTS.maxConnections,

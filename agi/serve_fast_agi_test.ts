@@ -134,6 +134,15 @@ Deno.test("serveFastAgi closes a call without a route and reports it, or uses th
     );
     assert.equal(context.phase, "route");
     assert.equal(context.request?.path, "unknown/path");
+    // Names of Object.prototype members are paths like any other.
+    for (const path of ["constructor", "__proto__", "toString"]) {
+      using other = await FastAgiPeer.connect(server.addr.port);
+      await other.send(fastAgiHeader(path));
+      await other.expectClose();
+      const next = await log.next();
+      assert.ok(next.error instanceof ProtocolError, path);
+      assert.equal(next.context.request?.path, path);
+    }
   }
   {
     await using server = serveFastAgi(options({ onError: log.onError }), {
@@ -151,7 +160,7 @@ Deno.test("serveFastAgi closes a call without a route and reports it, or uses th
     assert.deepEqual(lines, ["NOOP"]);
     assert.deepEqual(fallbackPaths, ["other"]);
   }
-  assert.equal(log.errors.length, 1);
+  assert.equal(log.errors.length, 4);
 });
 
 Deno.test("serveFastAgi gives the handler the header as session.env, bytes after the header included", async () => {

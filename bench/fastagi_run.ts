@@ -206,13 +206,18 @@ for (const concurrency of CONCURRENCIES) {
 }
 
 if (MEMORY_SESSIONS > 0) {
+  const step = MEMORY_SESSIONS / 4;
   console.log(
-    `\nMemory across ${MEMORY_SESSIONS} sessions at concurrency 50 (after 5000 warm-up sessions, full GC before each reading):\n`,
+    `\nMemory across ${MEMORY_SESSIONS} sessions at concurrency 50, read every ${step} ` +
+      "sessions after 5000 warm-up sessions, full GC before each reading " +
+      "(heapUsed / RSS in MiB):\n",
   );
   console.log(
-    "| server | heapUsed before | heapUsed after | RSS before | RSS after | seconds | failures |",
+    `| server | 0 | ${step} | ${2 * step} | ${
+      3 * step
+    } | ${MEMORY_SESSIONS} | seconds | failures |`,
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const mode of ["floor", "library"] as const) {
     const server = new ServerProcess(mode);
     try {
@@ -222,21 +227,26 @@ if (MEMORY_SESSIONS > 0) {
         sessions: 5_000,
         concurrency: 50,
       });
-      const before = await server.stats();
-      const load = await runFastAgiLoad({
-        port: server.port,
-        sessions: MEMORY_SESSIONS,
-        concurrency: 50,
-        timeoutMs: 600_000,
-      });
-      const after = await server.stats();
-      const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+      const readings = [await server.stats()];
+      let seconds = 0;
+      let failures = 0;
+      for (let part = 0; part < 4; part++) {
+        const load = await runFastAgiLoad({
+          port: server.port,
+          sessions: step,
+          concurrency: 50,
+          timeoutMs: 600_000,
+        });
+        seconds += load.elapsedMs / 1000;
+        failures += load.failures;
+        readings.push(await server.stats());
+      }
+      failures += readings.at(-1)!.failed;
+      const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
       console.log(
-        `| ${mode} | ${mib(before.heapUsed)} | ${mib(after.heapUsed)} | ${
-          mib(before.rss)
-        } | ${mib(after.rss)} | ${fmt(load.elapsedMs / 1000, 1)} | ${
-          load.failures + after.failed
-        } |`,
+        `| ${mode} | ${
+          readings.map((r) => `${mib(r.heapUsed)} / ${mib(r.rss)}`).join(" | ")
+        } | ${fmt(seconds, 1)} | ${failures} |`,
       );
     } finally {
       await server.quit();
