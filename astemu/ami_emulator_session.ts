@@ -73,6 +73,8 @@ export interface AmiShutdownOptions {
 }
 
 const encoder = new TextEncoder();
+/** What {@linkcode AmiEmulatorSession} `#untilEnded` gives once the session ended. */
+const ENDED: unique symbol = Symbol("ended");
 /** Pause between the pieces of a chunked write. */
 const CHUNK_GAP_MS = 1;
 /** How long a reordered response waits for a partner. */
@@ -139,8 +141,8 @@ export class AmiEmulatorSession {
   #closeReason: string | undefined;
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
-  readonly #endedPromise: Promise<void>;
-  #resolveEnded!: () => void;
+  /** Waits raced against the end; each removes itself when it settles. */
+  readonly #endWaiters = new Set<() => void>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   /** Both I/O loops; `closed` waits for them so no read or write is left pending. */
   #loops: Promise<void> = Promise.resolve();
@@ -170,7 +172,6 @@ export class AmiEmulatorSession {
     this.#writable = writable;
     this.#onClose = options.onClose;
     this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
-    this.#endedPromise = new Promise((resolve) => this.#resolveEnded = resolve);
     const overLimit = state.unauthenticated() >= state.authLimit;
     this.#core = new SessionCore(state, this, {
       write: (text, kind) => this.#enqueue(text, kind),
@@ -524,7 +525,7 @@ export class AmiEmulatorSession {
         }
         for (const message of messages.splice(0)) {
           // A handler that never settles must not keep the session alive.
-          await Promise.race([this.#core.receive(message), this.#endedPromise]);
+          await this.#untilEnded(this.#core.receive(message));
           if (this.#ended) break;
         }
       }
@@ -584,6 +585,30 @@ export class AmiEmulatorSession {
     }
   }
 
+  /**
+   * `promise`'s outcome, or {@linkcode ENDED} once the session ends,
+   * whichever comes first. Unlike racing a promise that lives as long as the
+   * session, it leaves no reaction behind (racing one kept a reaction per
+   * write and per action: ~840 bytes per event until the session ended).
+   */
+  #untilEnded<T>(promise: Promise<T>): Promise<T | typeof ENDED> {
+    if (this.#ended) return Promise.resolve(ENDED);
+    return new Promise<T | typeof ENDED>((resolve, reject) => {
+      const onEnded = () => resolve(ENDED);
+      this.#endWaiters.add(onEnded);
+      promise.then(
+        (value) => {
+          this.#endWaiters.delete(onEnded);
+          resolve(value);
+        },
+        (error) => {
+          this.#endWaiters.delete(onEnded);
+          reject(error);
+        },
+      );
+    });
+  }
+
   /** Writes one piece; ends the session on error or after `timeoutMs` without progress. */
   async #writeWithTimeout(
     writer: WritableStreamDefaultWriter<Uint8Array>,
@@ -599,12 +624,10 @@ export class AmiEmulatorSession {
     try {
       // Ending the session stops the wait: a write the client never takes
       // would otherwise keep `closed` (and the emulator's close) pending.
-      const result = await Promise.race([
-        writer.write(piece).then(() => "ok" as const),
-        timeout,
-        this.#endedPromise.then(() => "ended" as const),
-      ]);
-      if (result === "ended") return false;
+      const result = await this.#untilEnded(
+        Promise.race([writer.write(piece).then(() => "ok" as const), timeout]),
+      );
+      if (result === ENDED) return false;
       if (result === "timeout") {
         this.#end("write timeout");
         return false;
@@ -644,7 +667,8 @@ export class AmiEmulatorSession {
     this.#closing = true;
     this.#closeReason ??= reason;
     this.#core.ended();
-    this.#resolveEnded();
+    for (const wake of [...this.#endWaiters]) wake();
+    this.#endWaiters.clear();
     for (const id of this.#timers) clearTimeout(id);
     this.#timers.clear();
     this.#queue.length = 0;
