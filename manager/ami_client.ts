@@ -168,9 +168,11 @@ export interface AmiClientOptions {
   /**
    * Sends a `Ping` this often (milliseconds) while connected; a Ping not
    * answered within the same interval drops the connection (and, with
-   * `reconnect`, starts a reconnect). `0` disables it.
+   * `reconnect`, starts a reconnect). `0` disables it. Without it a TCP
+   * connection that dies silently (a NAT or firewall forgetting it) would
+   * leave event iterators waiting forever.
    *
-   * @default {0}
+   * @default {30000} with a connector, `0` with a stream pair
    */
   keepAlive?: number;
   /**
@@ -568,7 +570,8 @@ export class AmiClient extends EventTarget {
       options.connectTimeout,
       DEFAULT_TIMEOUT,
     );
-    const keepAlive = options.keepAlive ?? 0;
+    const keepAlive = options.keepAlive ??
+      (typeof source === "function" ? 30_000 : 0);
     if (!Number.isFinite(keepAlive) || keepAlive < 0) {
       throw new TypeError(
         `Cannot create AMI client: keepAlive must be a non-negative number of milliseconds, got ${keepAlive}`,

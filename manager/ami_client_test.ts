@@ -1154,3 +1154,33 @@ test("AmiClient maxWriteQueueBytes bounds what a server that stops reading pins,
   await assert.rejects(client.send(action), TimeoutError);
   await client.close();
 });
+
+test("AmiClient pings every 30 s by default when it owns the connection, never with a stream pair", async () => {
+  const { mock } = await import("node:test");
+  mock.timers.enable({ apis: ["setInterval"] });
+  try {
+    const connector = new FakeConnector({ handler: standardHandler() });
+    const client = new AmiClient(connector.connect, {
+      ...USER,
+      reconnect: false,
+    });
+    await client.connect();
+    const pings = () =>
+      connector.servers[0]!.received.filter((m) => m.action === "Ping")
+        .length;
+    mock.timers.tick(29_999);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(pings(), 0);
+    mock.timers.tick(1);
+    await until(() => pings() === 1);
+    await client.close();
+
+    const { client: paired, server } = await connected();
+    mock.timers.tick(60_000);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(!server.received.some((m) => m.action === "Ping"));
+    await paired.close();
+  } finally {
+    mock.timers.reset();
+  }
+});
