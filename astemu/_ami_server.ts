@@ -113,6 +113,7 @@ export class EmulatorState {
   readonly authFailureDelayMs: number;
   readonly authTimeoutMs: number;
   readonly authLimit: number;
+  readonly maxActionLog: number;
   readonly writeTimeoutMs: number;
   readonly maxQueuedBytes: number;
   readonly timeScale: number;
@@ -183,6 +184,10 @@ export class EmulatorState {
       30_000,
     );
     this.authLimit = nonNegative("authLimit", options.authLimit, 50);
+    this.maxActionLog = Math.max(
+      1,
+      nonNegative("maxActionLog", options.maxActionLog, 100_000),
+    );
     this.writeTimeoutMs = nonNegative(
       "writeTimeoutMs",
       options.writeTimeoutMs,
@@ -220,6 +225,7 @@ export class EmulatorState {
   /** Records an action in the log and wakes waiters. */
   logAction(session: AmiEmulatorSession, action: AmiMessage): void {
     this.log.push({ session, action, receivedAt: Date.now() });
+    trimOldest(this.log, this.maxActionLog);
     this.notify();
   }
 
@@ -496,6 +502,7 @@ export class SessionCore {
   async #handle(message: AmiMessage): Promise<void> {
     if (this.closing) return;
     this.actions.push(message);
+    trimOldest(this.actions, this.state.maxActionLog);
     this.state.logAction(this.session, message);
     const action = firstNonEmpty(message, "Action");
     const lower = action.toLowerCase();
@@ -1484,4 +1491,9 @@ export function eventCategory(
     fields: insertField(fields, 1, "Privilege", privilegeOf(category)),
     category,
   };
+}
+
+/** Forgets the oldest tenth of a log once it holds more than `max` items. */
+function trimOldest(log: unknown[], max: number): void {
+  if (log.length > max) log.splice(0, Math.max(1, Math.ceil(max / 10)));
 }

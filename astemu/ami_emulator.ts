@@ -298,6 +298,14 @@ export interface AmiEmulatorOptions {
    */
   authLimit?: number;
   /**
+   * Most actions kept in {@linkcode AmiEmulator.actions} and in each
+   * session's `actions`; past it the oldest tenth is forgotten, so a
+   * long-running emulator (the CLI) does not grow without bound.
+   *
+   * @default {100000}
+   */
+  maxActionLog?: number;
+  /**
    * A session whose client does not take a write within this long is
    * dropped, like Asterisk's `writetimeout`. 0 disables it.
    *

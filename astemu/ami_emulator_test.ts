@@ -954,3 +954,18 @@ Deno.test(
     );
   },
 );
+
+Deno.test(
+  "AmiEmulator forgets the oldest actions past maxActionLog",
+  none,
+  async () => {
+    await using t = setup({ maxActionLog: 20 });
+    for (let i = 0; i < 50; i++) {
+      await t.client.action(`Action: Ping\nActionID: p${i}\n\n`, `p${i}`);
+    }
+    const log = t.emulator.actions;
+    assert.ok(log.length <= 20, `kept ${log.length}`);
+    assert.equal(log.at(-1)!.action.get("ActionID"), "p49");
+    assert.ok(t.emulator.sessions[0]!.actions.length <= 20);
+  },
+);
