@@ -5,6 +5,7 @@ import {
   createAgiSession,
   type CreateAgiSessionOptions,
 } from "./create_agi_session.ts";
+import { type AgitbOptions, withAgitb } from "./agitb.ts";
 import { AgiHangupError } from "./errors.ts";
 
 /** Options of {@linkcode runAgi}. */
@@ -39,6 +40,15 @@ export interface RunAgiOptions extends Omit<CreateAgiSessionOptions, "signal"> {
    * @default {Deno.stdout}
    */
   writable?: WritableStream<Uint8Array>;
+  /**
+   * agitb: when the handler throws, write a report (error, async stack with
+   * source lines, the AGI environment, the last commands, secrets redacted)
+   * to Asterisk through VERBOSE and to stderr, then exit non-zero. On by
+   * default for stdio scripts, like pyst's `agitb`; `false` turns it off.
+   *
+   * @default {true}
+   */
+  agitb?: boolean | AgitbOptions;
 }
 
 /** The handler of a stdio AGI script. */
@@ -104,7 +114,21 @@ export async function runAgi(
   options: RunAgiOptions = {},
 ): Promise<number> {
   const exit = options.exit ?? true;
-  const onError = options.onError ?? defaultOnError;
+  const agitb = options.agitb ?? true;
+  const agitbOptions = agitb === true
+    ? {}
+    : agitb === false
+    ? undefined
+    : agitb;
+  const run = agitbOptions === undefined
+    ? handler
+    : withAgitb(handler, agitbOptions);
+  let inHandler = false;
+  const onError = options.onError ?? ((error: unknown) => {
+    // agitb already wrote the handler's error to stderr.
+    if (inHandler && agitbOptions?.stderr !== false && agitbOptions) return;
+    defaultOnError(error);
+  });
   let session: AgiSession | undefined;
   let hangupSignalled = false;
   const onSighup = () => {
@@ -114,15 +138,22 @@ export async function runAgi(
   const listening = addSighupListener(onSighup);
   let status = 0;
   try {
-    const { exit: _exit, onError: _onError, readable, writable, ...rest } =
-      options;
+    const {
+      exit: _exit,
+      onError: _onError,
+      agitb: _agitb,
+      readable,
+      writable,
+      ...rest
+    } = options;
     session = await createAgiSession(
       readable ?? stdinReadable(),
       writable ?? stdoutWritable(),
       rest,
     );
     if (hangupSignalled) session.notifyHangup();
-    await handler(session);
+    inHandler = true;
+    await run(session);
   } catch (error) {
     status = 1;
     report(onError, error);

@@ -67,6 +67,7 @@ Deno.test("runAgi resolves 1 and reports the error when the handler throws", asy
     throw boom;
   }, {
     exit: false,
+    agitb: false,
     onError: (error) => reported.push(error),
     ...asterisk.options,
   });
@@ -126,10 +127,25 @@ Deno.test("runAgi's default reporter prints errors but not the AgiHangupError of
     assert.equal(
       await runAgi(() => {
         throw boom;
-      }, { exit: false, ...failure.options }),
+      }, { exit: false, agitb: false, ...failure.options }),
       1,
     );
     assert.deepEqual(printed, [[boom]]);
+
+    // With agitb (the default) the error is printed once, as its report.
+    printed.length = 0;
+    const reported = fakeAsterisk(ENV, Array(64).fill("200 result=1\n"));
+    assert.equal(
+      await runAgi(() => {
+        throw boom;
+      }, { exit: false, ...reported.options }),
+      1,
+    );
+    assert.equal(printed.length, 1);
+    assert.match(
+      String(printed[0]![0]),
+      /^Uncaught error in AGI script[^]*Error: boom/,
+    );
   } finally {
     console.error = original;
   }
@@ -143,6 +159,7 @@ Deno.test("runAgi passes session options through (onTrace)", async () => {
     await session.waitForDigit(1000);
   }, {
     exit: false,
+    agitb: false,
     onTrace: (event) => void trace.push(event),
     onError: (error) => reported.push(error),
     ...asterisk.options,

@@ -1,5 +1,6 @@
 // Copyright the @pyst/asterisk authors. MIT license.
 
+import { type AgitbOptions, withAgitb } from "./agitb.ts";
 import { LimitExceededError, ProtocolError, TimeoutError } from "../errors.ts";
 import type { AgiSession, AgiSessionOptions } from "./agi_session.ts";
 import { AgiHangupError } from "./errors.ts";
@@ -130,6 +131,15 @@ export interface ServeFastAgiOptions extends AgiSessionOptions {
    * which is how a call normally ends when the caller hangs up.
    */
   onError?: (error: unknown, context: FastAgiErrorContext) => void;
+  /**
+   * agitb: when a handler throws, write a report (error, async stack with
+   * source lines, the AGI environment, the last commands, secrets redacted)
+   * to Asterisk through VERBOSE and to stderr before the error reaches
+   * `onError`. `true` uses the defaults of {@linkcode AgitbOptions}.
+   *
+   * @default {false}
+   */
+  agitb?: boolean | AgitbOptions;
 }
 
 /** A running FastAGI server, returned by {@linkcode serveFastAgi}. */
@@ -318,6 +328,7 @@ class Server implements FastAgiServer {
   readonly #closeTimeoutMs: number;
   readonly #onError: (error: unknown, context: FastAgiErrorContext) => void;
   readonly #sessionOptions: AgiSessionOptions;
+  readonly #agitb: AgitbOptions | undefined;
   readonly #signal: AbortSignal | undefined;
   readonly #connections = new Set<Connection>();
   readonly #finished: Promise<void>;
@@ -376,7 +387,16 @@ class Server implements FastAgiServer {
       "closeTimeoutMs",
       options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
     );
-    const onError = options.onError ?? defaultOnError;
+    const agitb = options.agitb ?? false;
+    this.#agitb = agitb === true ? {} : agitb === false ? undefined : agitb;
+    const reportedByAgitb = this.#agitb !== undefined &&
+      this.#agitb.stderr !== false;
+    const onError = options.onError ??
+      ((error: unknown, context: FastAgiErrorContext) => {
+        // agitb already wrote the handler's error to stderr.
+        if (context.phase === "handler" && reportedByAgitb) return;
+        defaultOnError(error, context);
+      });
     this.#onError = (error, context) => {
       try {
         onError(error, context);
@@ -397,6 +417,7 @@ class Server implements FastAgiServer {
       signal: _signal,
       onListen: _onListen,
       onError: _onError,
+      agitb: _agitb,
       ...sessionOptions
     } = options;
     this.#sessionOptions = sessionOptions;
@@ -547,7 +568,10 @@ class Server implements FastAgiServer {
         closeConnection: () => closeConnection(connection),
         session: this.#sessionOptions,
       });
-      await handler(session, request);
+      const run = this.#agitb === undefined
+        ? handler
+        : withAgitb(handler, this.#agitb);
+      await run(session, request);
     } catch (error) {
       this.#onError(error, { phase, remoteAddr, request });
     } finally {

@@ -533,3 +533,51 @@ Deno.test({
     );
   },
 });
+
+Deno.test("serveFastAgi with agitb reports a throwing handler through VERBOSE, then to onError", async () => {
+  const log = errorLog();
+  const reports: string[] = [];
+  await using server = serveFastAgi(
+    options({
+      onError: log.onError,
+      agitb: {
+        stderr: (report) => reports.push(report),
+        readSource: () => undefined,
+      },
+    }),
+    async (session) => {
+      await session.answer();
+      throw new Error("Cannot find menu: no such prompt");
+    },
+  );
+  const sent = await playFastAgiCall(
+    server.addr.port,
+    fastAgiHeader("ivr"),
+    () => "200 result=1\n",
+  );
+  assert.equal(sent[0], "ANSWER");
+  assert.ok(
+    sent.some((line) =>
+      line.startsWith("VERBOSE") && line.includes("no such prompt")
+    ),
+    sent.join("\n"),
+  );
+  const { error, context } = await log.next();
+  assert.equal(context.phase, "handler");
+  assert.equal((error as Error).message, "Cannot find menu: no such prompt");
+  assert.match(reports.join("\n"), /no such prompt/);
+});
+
+Deno.test("serveFastAgi sends no agitb report by default", async () => {
+  const log = errorLog();
+  await using server = serveFastAgi(options({ onError: log.onError }), () => {
+    throw new Error("quiet failure");
+  });
+  const sent = await playFastAgiCall(
+    server.addr.port,
+    fastAgiHeader("ivr"),
+    () => "200 result=1\n",
+  );
+  assert.deepEqual(sent, []);
+  assert.equal(((await log.next()).error as Error).message, "quiet failure");
+});

@@ -6,7 +6,11 @@
  * pipe stays the script's stdin.
  */
 import assert from "node:assert/strict";
-import { spawn, stdioEnvironment } from "./stdio_agi_child.ts";
+import {
+  drainAgitbReport,
+  spawn,
+  stdioEnvironment,
+} from "./stdio_agi_child.ts";
 
 const SCRIPT =
   new URL("./scripts/eagi_audio_script.ts", import.meta.url).pathname;
@@ -47,7 +51,7 @@ Deno.test("openEagiAudio reads every byte Asterisk writes on fd 3 (EAGI with --a
 Deno.test("openEagiAudio without --allow-read names the flag it needs, and the script exits 1", async () => {
   const agi = spawnEagi([]);
   await agi.send(await stdioEnvironment([], { agi_enhanced: "1.0" }));
-  assert.equal(await agi.readLine(), null);
+  assert.match(await drainAgitbReport(agi), /--allow-read=\/dev\/fd\/3/);
   const { status, stderr } = await agi.finish();
   assert.equal(status.code, 1);
   assert.match(
@@ -59,7 +63,7 @@ Deno.test("openEagiAudio without --allow-read names the flag it needs, and the s
 Deno.test("openEagiAudio refuses a script started by AGI() (agi_enhanced: 0.0)", async () => {
   const agi = spawnEagi(["--allow-read=/dev/fd/3"]);
   await agi.send(await stdioEnvironment([]));
-  assert.equal(await agi.readLine(), null);
+  assert.match(await drainAgitbReport(agi), /not started by EAGI/);
   const { status, stderr } = await agi.finish();
   assert.equal(status.code, 1);
   assert.match(

@@ -146,3 +146,26 @@ export function spawn(command: string, args: readonly string[]): AgiChild {
     }).spawn(),
   );
 }
+
+/**
+ * Answers the agitb report a failing script sends (VERBOSE lines, on by
+ * default for stdio scripts) until the script closes stdout; returns the
+ * report's lines joined.
+ */
+export async function drainAgitbReport(agi: AgiChild): Promise<string> {
+  const lines: string[] = [];
+  for (
+    let line = await agi.readLine();
+    line !== null;
+    line = await agi.readLine()
+  ) {
+    if (!line.startsWith("VERBOSE ")) {
+      throw new Error(
+        `Expected an agitb VERBOSE line, got ${JSON.stringify(line)}`,
+      );
+    }
+    lines.push(line);
+    await agi.send("200 result=1\n");
+  }
+  return lines.join("\n");
+}
