@@ -274,6 +274,12 @@ const DEFAULT_DATETIME_FORMAT = "ABdY 'digits/at' IMp";
 const DEFAULT_DATETIME_FORMAT_DE = "A dBY HMS";
 
 /**
+ * Commands whose `result=-1` says "no such channel", never a hangup of ours:
+ * their failure is reported at once, without waiting for a hangup notice.
+ */
+const NO_HANGUP_MEANING = /^(CHANNEL STATUS|HANGUP) \S/i;
+
+/**
  * One AGI conversation with Asterisk about one channel, over any
  * {@linkcode AgiTransport}. Commands run one at a time: calls made while one
  * is in flight wait in a queue and are never pipelined (Asterisk would cancel
@@ -329,7 +335,10 @@ export class AgiSession {
   /** The environment Asterisk sent when the AGI started. */
   readonly env: AgiEnvironment;
   readonly #transport: AgiTransport;
-  readonly #controller = new AbortController();
+  /** Built when `signal` is first read (most calls never read it). */
+  #controller: AbortController | undefined;
+  /** What aborts `signal` (the first of hangup and close), once known. */
+  #abortedBy: "hangup" | "closed" | undefined;
   readonly #commandTimeoutMs: number | undefined;
   readonly #maxQueued: number;
   readonly #onTrace: ((event: AgiTraceEvent) => void) | undefined;
@@ -337,7 +346,13 @@ export class AgiSession {
   #running = false;
   #hungUp = false;
   readonly #hangupGraceMs: number;
-  /** Why the session no longer runs commands; set once. */
+  /** Whether the session no longer runs commands; set once. */
+  #closed = false;
+  /**
+   * Why the session no longer runs commands; `undefined` after `close()`
+   * until something needs the error (building an `Error` costs microseconds
+   * per call, and usually nobody looks at it).
+   */
   #closedBy: Error | undefined;
 
   /**
@@ -384,6 +399,12 @@ export class AgiSession {
    * your own I/O so that it stops with the call.
    */
   get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#abortedBy !== undefined) {
+        this.#controller.abort(this.#abortReason(this.#abortedBy));
+      }
+    }
     return this.#controller.signal;
   }
 
@@ -394,7 +415,7 @@ export class AgiSession {
 
   /** Whether the session was closed (by {@linkcode close}, a timeout or a lost connection). */
   get closed(): boolean {
-    return this.#closedBy !== undefined;
+    return this.#closed;
   }
 
   /**
@@ -404,11 +425,29 @@ export class AgiSession {
   notifyHangup(): void {
     if (this.#hungUp) return;
     this.#hungUp = true;
-    if (!this.#controller.signal.aborted) {
-      this.#controller.abort(
-        new AgiHangupError("Cannot continue AGI call: channel hung up"),
-      );
+    this.#abort("hangup");
+  }
+
+  /** Aborts `signal` (now, or when it is first read) unless it was already. */
+  #abort(by: "hangup" | "closed"): void {
+    if (this.#abortedBy !== undefined) return;
+    this.#abortedBy = by;
+    if (this.#controller !== undefined) {
+      this.#controller.abort(this.#abortReason(by));
     }
+  }
+
+  #abortReason(by: "hangup" | "closed"): Error {
+    return by === "hangup"
+      ? new AgiHangupError("Cannot continue AGI call: channel hung up")
+      : this.#closedReason();
+  }
+
+  /** The error that closed the session, built on first use after `close()`. */
+  #closedReason(): Error {
+    return this.#closedBy ??= new ConnectionClosedError(
+      "Cannot use AGI session: closed by the script",
+    );
   }
 
   /**
@@ -418,9 +457,7 @@ export class AgiSession {
    * @returns When the transport is closed.
    */
   async close(): Promise<void> {
-    this.#shutDown(
-      new ConnectionClosedError("Cannot use AGI session: closed by the script"),
-    );
+    this.#shutDown(undefined);
     await this.#transport.close();
   }
 
@@ -458,7 +495,9 @@ export class AgiSession {
     const reply = await this.#enqueue(line, options);
     switch (reply.code) {
       case 200:
-        if (reply.result === "-1") await this.#awaitHangupNotice();
+        if (reply.result === "-1" && !NO_HANGUP_MEANING.test(line)) {
+          await this.#awaitHangupNotice();
+        }
         return reply;
       case 510:
         throw new AgiInvalidCommandError(
@@ -1513,8 +1552,8 @@ export class AgiSession {
   }
 
   #enqueue(line: string, options: AgiCommandOptions): Promise<AgiReply> {
-    if (this.#closedBy !== undefined) {
-      return Promise.reject(this.#closedError(line, this.#closedBy));
+    if (this.#closed) {
+      return Promise.reject(this.#closedError(line, this.#closedReason()));
     }
     const timeoutMs =
       checkTimeout(options.commandTimeoutMs, "commandTimeoutMs") ??
@@ -1613,15 +1652,23 @@ export class AgiSession {
     }
   }
 
-  /** Marks the session closed once, rejects the queue and aborts `signal`. */
-  #shutDown(reason: Error): void {
-    if (this.#closedBy !== undefined) return;
+  /**
+   * Marks the session closed once, rejects the queue and aborts `signal`.
+   * `reason` is `undefined` for a close by the script (its error is then
+   * built only if something needs it).
+   */
+  #shutDown(reason: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#closedBy = reason;
-    for (const item of this.#queue.splice(0)) {
-      item.signal?.removeEventListener("abort", item.onAbort!);
-      item.reject(this.#closedError(item.line, reason));
+    if (this.#queue.length > 0) {
+      const cause = this.#closedReason();
+      for (const item of this.#queue.splice(0)) {
+        item.signal?.removeEventListener("abort", item.onAbort!);
+        item.reject(this.#closedError(item.line, cause));
+      }
     }
-    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+    this.#abort("closed");
   }
 
   #closedError(line: string, cause: Error): ConnectionClosedError {

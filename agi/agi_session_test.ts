@@ -941,3 +941,13 @@ Deno.test("AgiSession reports result=-1 without a hangup notice as a command fai
 Deno.test("AgiSession rejects a negative hangupGraceMs", async () => {
   await assert.rejects(open({ hangupGraceMs: -1 }), TypeError);
 });
+
+Deno.test("AgiSession does not wait for a hangup notice when a named channel is not found", async () => {
+  const { fake, session } = await open({ hangupGraceMs: 60_000 });
+  answer(fake, ["200 result=-1", "200 result=-1"]);
+  const started = performance.now();
+  assert.equal(await session.channelStatus("PJSIP/gone"), undefined);
+  assert.equal(await session.hangup("PJSIP/gone"), false);
+  assert.ok(performance.now() - started < 1000);
+  await session.close();
+});
