@@ -111,7 +111,8 @@ export function parseAgiEnvironment(lines: Iterable<string>): AgiEnvironment {
     raw.push(entry);
     const [key, value] = entry;
     if (!values.has(key)) values.set(key, value);
-    const arg = ARG.exec(key);
+    // Most keys are not arguments: a prefix check spares the regex.
+    const arg = key.startsWith("agi_arg_") ? ARG.exec(key) : null;
     if (arg !== null) {
       const index = Number(arg[1]) - 1;
       // Asterisk passes at most 127 arguments; a huge N from a hostile peer
