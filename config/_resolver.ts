@@ -153,6 +153,10 @@ class Resolver {
   #s: ResolverSettings;
   #categories: CategoryRecord[] = [];
   #byName = new Map<string, CategoryRecord[]>();
+  #lookupNames: (string | undefined)[] = new Array(64).fill(undefined);
+  #lookupLists: (CategoryRecord[] | undefined)[] = new Array(64).fill(
+    undefined,
+  );
   #current: CategoryRecord | null = null;
   #includeLevel = 0;
   #nesting = 0;
@@ -590,16 +594,46 @@ class Resolver {
     }
     if (created !== null) {
       this.#categories.push(created);
-      const key = asciiLower(created.name);
-      const list = this.#byName.get(key);
-      if (list !== undefined && list[0]!.name === created.name) {
-        fields(created).name = list[0]!.name; // one string for same-named sections
+      const list = this.#named(created.name);
+      if (list === undefined) {
+        const fresh = [created];
+        this.#byName.set(asciiLower(created.name), fresh);
+        this.#remember(created.name, fresh);
+      } else {
+        if (list[0]!.name === created.name) {
+          fields(created).name = list[0]!.name; // one string for same-named sections
+        }
+        list.push(created);
       }
-      if (list === undefined) this.#byName.set(key, [created]);
-      else list.push(created);
       this.#current = created;
     }
     return cat;
+  }
+
+  /**
+   * The categories named `name` (without ASCII case), through a small
+   * direct-mapped cache: configs look up the same few names (the section
+   * just declared, its templates) over and over, and hashing a fresh string
+   * into a map of tens of thousands of keys is a cache miss each time. Only
+   * found lists are cached; a name's list is only ever appended to.
+   */
+  #named(name: string): CategoryRecord[] | undefined {
+    const slot = name.length === 0 ? 0 : (name.length * 31 +
+      name.charCodeAt(0) * 7 + name.charCodeAt(name.length - 1)) & 63;
+    if (this.#lookupNames[slot] === name) return this.#lookupLists[slot];
+    const list = this.#byName.get(asciiLower(name));
+    if (list !== undefined) {
+      this.#lookupNames[slot] = name;
+      this.#lookupLists[slot] = list;
+    }
+    return list;
+  }
+
+  #remember(name: string, list: CategoryRecord[]): void {
+    const slot = name.length === 0 ? 0 : (name.length * 31 +
+      name.charCodeAt(0) * 7 + name.charCodeAt(name.length - 1)) & 63;
+    this.#lookupNames[slot] = name;
+    this.#lookupLists[slot] = list;
   }
 
   #find(
@@ -609,7 +643,7 @@ class Resolver {
   ): CategoryRecord | undefined {
     const pool = name === ""
       ? this.#categories
-      : this.#byName.get(asciiLower(name)) ?? NO_CATEGORIES;
+      : this.#named(name) ?? NO_CATEGORIES;
     // The two lookups every file makes, without going through the filter code.
     if (filter === "TEMPLATES=include") return pool[0];
     if (filter === "") {
