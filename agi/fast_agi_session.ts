@@ -9,6 +9,7 @@
 import { AgiSession, type AgiSessionOptions } from "./agi_session.ts";
 import type { AgiEnvironment } from "./parse_agi_environment.ts";
 import { FastAgiTransport } from "./fast_agi_transport.ts";
+import type { DeadlineQueue } from "./_deadline_queue.ts";
 
 /** Options of {@linkcode createFastAgiSession}. */
 export interface FastAgiSessionOptions {
@@ -18,6 +19,8 @@ export interface FastAgiSessionOptions {
   closeTimeoutMs: number;
   /** Closes the connection (the server's idempotent close). */
   closeConnection: () => void;
+  /** The server's shared deadlines of `closeTimeoutMs`. */
+  closeDeadlines?: DeadlineQueue;
   /** Session options passed through (tracing, timeouts, queue limit). */
   session: AgiSessionOptions;
 }
@@ -42,6 +45,9 @@ export function createFastAgiSession(
     maxLineBytes: options.maxLineBytes,
     lingerMs: options.closeTimeoutMs,
     closeConnection: options.closeConnection,
+    ...(options.closeDeadlines === undefined
+      ? {}
+      : { lingerDeadlines: options.closeDeadlines }),
   });
   return new AgiSession(env, transport, options.session);
 }

@@ -25,6 +25,7 @@ import { checkAgiLine } from "./_check_agi_line.ts";
 import type { AgiReply } from "./agi_reply.ts";
 import { type AgiDecoded, AgiReplyDecoder } from "./agi_reply_decoder.ts";
 import type { AgiTransport } from "./agi_transport.ts";
+import type { Deadline, DeadlineQueue } from "./_deadline_queue.ts";
 
 /** Bytes asked of the socket per read; AGI replies are short lines. */
 const READ_BUFFER_BYTES = 4096;
@@ -39,6 +40,11 @@ export interface FastAgiTransportOptions {
   lingerMs: number;
   /** Closes the connection (the server's idempotent close). */
   closeConnection: () => void;
+  /**
+   * Deadlines of `lingerMs` shared by the server's connections (one timer
+   * for all); without it, each close arms its own timer.
+   */
+  lingerDeadlines?: DeadlineQueue;
 }
 
 interface Pending {
@@ -53,6 +59,7 @@ export class FastAgiTransport implements AgiTransport {
   readonly #closeSocket: () => void;
   #connectionClosed = false;
   readonly #lingerMs: number;
+  readonly #lingerDeadlines: DeadlineQueue | undefined;
   readonly #splitter: LineSplitter;
   readonly #decoder = new AgiReplyDecoder();
   #pending: Pending | undefined;
@@ -84,6 +91,7 @@ export class FastAgiTransport implements AgiTransport {
     this.#conn = conn;
     this.#closeSocket = options.closeConnection;
     this.#lingerMs = options.lingerMs;
+    this.#lingerDeadlines = options.lingerDeadlines;
     this.#splitter = new LineSplitter(
       (line) => this.#handle(this.#decoder.push(line), line),
       { maxLineBytes: options.maxLineBytes },
@@ -126,7 +134,12 @@ export class FastAgiTransport implements AgiTransport {
     const reply = new Promise<AgiReply>((resolve, reject) => {
       this.#pending = { line, resolve, reject };
     });
-    const onAbort = signal === undefined ? undefined : () => {
+    if (signal === undefined) {
+      // The usual case: no listener to add or remove, one async frame less.
+      void this.#write(line);
+      return await reply;
+    }
+    const onAbort = () => {
       const reason = signal.reason;
       this.#fail(
         "the command was abandoned",
@@ -135,27 +148,33 @@ export class FastAgiTransport implements AgiTransport {
           : new ConnectionClosedError(String(reason)),
       );
     };
-    if (onAbort !== undefined) {
-      signal!.addEventListener("abort", onAbort, { once: true });
-    }
+    signal.addEventListener("abort", onAbort, { once: true });
     try {
-      try {
-        const bytes = encoder.encode(line + "\n");
-        let offset = 0;
-        while (offset < bytes.length) {
-          offset += await this.#conn.write(bytes.subarray(offset));
-        }
-      } catch (error) {
-        this.#fail(
-          "write failed",
-          new ConnectionClosedError("Cannot write to Asterisk: write failed", {
-            cause: error,
-          }),
-        );
-      }
+      void this.#write(line);
       return await reply;
     } finally {
-      if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Writes one command line; a failed write fails the transport (which
+   * rejects the pending command). Never rejects.
+   */
+  async #write(line: string): Promise<void> {
+    try {
+      const bytes = encoder.encode(line + "\n");
+      let offset = 0;
+      while (offset < bytes.length) {
+        offset += await this.#conn.write(bytes.subarray(offset));
+      }
+    } catch (error) {
+      this.#fail(
+        "write failed",
+        new ConnectionClosedError("Cannot write to Asterisk: write failed", {
+          cause: error,
+        }),
+      );
     }
   }
 
@@ -172,14 +191,20 @@ export class FastAgiTransport implements AgiTransport {
       this.#end("transport closed by the client", undefined);
       this.#draining = true;
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let deadline: Deadline | undefined;
       try {
         await this.#conn.closeWrite();
-        timer = setTimeout(this.#closeConnection, this.#lingerMs);
+        if (this.#lingerDeadlines === undefined) {
+          timer = setTimeout(this.#closeConnection, this.#lingerMs);
+        } else {
+          deadline = this.#lingerDeadlines.add(this.#closeConnection);
+        }
         await this.#loop;
       } catch {
         // The peer is gone already.
       } finally {
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
+        deadline?.cancel();
         this.#closeConnection();
       }
     }

@@ -11,6 +11,7 @@ import {
   trimSlashes,
 } from "./fast_agi_header.ts";
 import { createFastAgiSession } from "./fast_agi_session.ts";
+import { DeadlineQueue } from "./_deadline_queue.ts";
 import { parseAgiEnvironment } from "./parse_agi_environment.ts";
 
 /** What a FastAGI handler learns about the call besides its session. */
@@ -326,6 +327,9 @@ class Server implements FastAgiServer {
   readonly #shutdownTimeoutMs: number;
   readonly #maxLineBytes: number;
   readonly #closeTimeoutMs: number;
+  /** Header and close deadlines of all connections, one timer each. */
+  readonly #headerDeadlines: DeadlineQueue;
+  readonly #closeDeadlines: DeadlineQueue;
   readonly #onError: (error: unknown, context: FastAgiErrorContext) => void;
   readonly #sessionOptions: AgiSessionOptions;
   readonly #agitb: AgitbOptions | undefined;
@@ -387,6 +391,8 @@ class Server implements FastAgiServer {
       "closeTimeoutMs",
       options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
     );
+    this.#headerDeadlines = new DeadlineQueue(this.#headerTimeoutMs);
+    this.#closeDeadlines = new DeadlineQueue(this.#closeTimeoutMs);
     const agitb = options.agitb ?? false;
     this.#agitb = agitb === true ? {} : agitb === false ? undefined : agitb;
     const reportedByAgitb = this.#agitb !== undefined &&
@@ -566,6 +572,7 @@ class Server implements FastAgiServer {
         maxLineBytes: this.#maxLineBytes,
         closeTimeoutMs: this.#closeTimeoutMs,
         closeConnection: () => closeConnection(connection),
+        closeDeadlines: this.#closeDeadlines,
         session: this.#sessionOptions,
       });
       const run = this.#agitb === undefined
@@ -590,10 +597,10 @@ class Server implements FastAgiServer {
 
   async #readHeader(connection: Connection): Promise<FastAgiHeader> {
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const deadline = this.#headerDeadlines.add(() => {
       timedOut = true;
       closeConnection(connection);
-    }, this.#headerTimeoutMs);
+    });
     try {
       return await readFastAgiHeader(connection.conn, this.#maxHeaderBytes);
     } catch (error) {
@@ -604,7 +611,7 @@ class Server implements FastAgiServer {
         { cause: error },
       );
     } finally {
-      clearTimeout(timer);
+      deadline.cancel();
     }
   }
 }
