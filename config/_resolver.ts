@@ -153,6 +153,8 @@ class Resolver {
   #s: ResolverSettings;
   #categories: CategoryRecord[] = [];
   #byName = new Map<string, CategoryRecord[]>();
+  /** How many of `#categories` are in `#byName`. */
+  #indexed = 0;
   #lookupNames: (string | undefined)[] = new Array(64).fill(undefined);
   #lookupLists: (CategoryRecord[] | undefined)[] = new Array(64).fill(
     undefined,
@@ -593,34 +595,35 @@ class Resolver {
       );
     }
     if (created !== null) {
-      this.#categories.push(created);
-      const list = this.#named(created.name);
-      if (list === undefined) {
-        const fresh = [created];
-        this.#byName.set(asciiLower(created.name), fresh);
-        this.#remember(created.name, fresh);
-      } else {
-        if (list[0]!.name === created.name) {
-          fields(created).name = list[0]!.name; // one string for same-named sections
-        }
-        list.push(created);
+      const categories = this.#categories;
+      const previous = categories[categories.length - 1];
+      if (previous !== undefined && previous.name === created.name) {
+        fields(created).name = previous.name; // one string for same-named sections
       }
+      categories.push(created);
       this.#current = created;
     }
     return cat;
   }
 
   /**
-   * The categories named `name` (without ASCII case), through a small
-   * direct-mapped cache: configs look up the same few names (the section
-   * just declared, its templates) over and over, and hashing a fresh string
-   * into a map of tens of thousands of keys is a cache miss each time. Only
-   * found lists are cached; a name's list is only ever appended to.
+   * The categories named `name` (without ASCII case), in order. The name
+   * index is brought up to date only when a lookup needs it, and the lists
+   * found are kept in a small direct-mapped cache: configs look up the same
+   * few names (templates) over and over, and hashing fresh strings into a
+   * map of tens of thousands of keys costs a cache miss each time. A
+   * name's list is only ever appended to, so its first entry is final once
+   * the list exists (`complete: false` may return a list that lacks
+   * categories declared since the last lookup).
    */
-  #named(name: string): CategoryRecord[] | undefined {
+  #named(name: string, complete: boolean): CategoryRecord[] | undefined {
     const slot = name.length === 0 ? 0 : (name.length * 31 +
       name.charCodeAt(0) * 7 + name.charCodeAt(name.length - 1)) & 63;
-    if (this.#lookupNames[slot] === name) return this.#lookupLists[slot];
+    if (this.#lookupNames[slot] === name) {
+      if (complete) this.#index();
+      return this.#lookupLists[slot];
+    }
+    this.#index();
     const list = this.#byName.get(asciiLower(name));
     if (list !== undefined) {
       this.#lookupNames[slot] = name;
@@ -629,11 +632,18 @@ class Resolver {
     return list;
   }
 
-  #remember(name: string, list: CategoryRecord[]): void {
-    const slot = name.length === 0 ? 0 : (name.length * 31 +
-      name.charCodeAt(0) * 7 + name.charCodeAt(name.length - 1)) & 63;
-    this.#lookupNames[slot] = name;
-    this.#lookupLists[slot] = list;
+  /** Adds the categories declared since the last lookup to the name index. */
+  #index(): void {
+    const categories = this.#categories;
+    const byName = this.#byName;
+    for (let i = this.#indexed; i < categories.length; i++) {
+      const cat = categories[i]!;
+      const key = asciiLower(cat.name);
+      const list = byName.get(key);
+      if (list === undefined) byName.set(key, [cat]);
+      else list.push(cat);
+    }
+    this.#indexed = categories.length;
   }
 
   #find(
@@ -643,7 +653,7 @@ class Resolver {
   ): CategoryRecord | undefined {
     const pool = name === ""
       ? this.#categories
-      : this.#named(name) ?? NO_CATEGORIES;
+      : this.#named(name, filter !== "TEMPLATES=include") ?? NO_CATEGORIES;
     // The two lookups every file makes, without going through the filter code.
     if (filter === "TEMPLATES=include") return pool[0];
     if (filter === "") {
