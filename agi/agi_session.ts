@@ -1571,6 +1571,9 @@ export class AgiSession {
         ),
       );
     }
+    // Nothing in flight (so nothing queued): send at once, without a queue
+    // entry and its promise.
+    if (!this.#running) return this.#sendNow(line, timeoutMs, signal);
     return new Promise<AgiReply>((resolve, reject) => {
       const item: Queued = {
         line,
@@ -1592,8 +1595,22 @@ export class AgiSession {
         signal.addEventListener("abort", item.onAbort, { once: true });
       }
       this.#queue.push(item);
-      if (!this.#running) void this.#pump();
     });
+  }
+
+  /** Sends one command while no other is in flight, then drains the queue. */
+  async #sendNow(
+    line: string,
+    timeoutMs: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<AgiReply> {
+    this.#running = true;
+    try {
+      return await this.#exchange(line, timeoutMs, signal);
+    } finally {
+      this.#running = false;
+      if (this.#queue.length > 0) void this.#pump();
+    }
   }
 
   async #pump(): Promise<void> {
@@ -1613,9 +1630,25 @@ export class AgiSession {
   }
 
   async #send(item: Queued): Promise<void> {
-    const { line, timeoutMs } = item;
+    try {
+      item.resolve(
+        await this.#exchange(item.line, item.timeoutMs, item.signal),
+      );
+    } catch (error) {
+      item.reject(error);
+    }
+  }
+
+  /**
+   * Runs one command on the transport; a failure other than a `TypeError`
+   * (a line the transport refused) ends the session.
+   */
+  async #exchange(
+    line: string,
+    timeoutMs: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<AgiReply> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let signal = item.signal;
     if (timeoutMs !== undefined) {
       const timeout = new AbortController();
       timer = setTimeout(() =>
@@ -1634,8 +1667,10 @@ export class AgiSession {
     this.#trace("send", line);
     try {
       const reply = await this.#transport.execute(line, signal);
-      for (const received of reply.lines) this.#trace("receive", received);
-      item.resolve(reply);
+      if (this.#onTrace !== undefined) {
+        for (const received of reply.lines) this.#trace("receive", received);
+      }
+      return reply;
     } catch (error) {
       // The transport cannot be resynchronised after a failure: end the session.
       if (!(error instanceof TypeError)) {
@@ -1646,9 +1681,9 @@ export class AgiSession {
         );
         void this.#transport.close().catch(() => {});
       }
-      item.reject(error);
+      throw error;
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 
