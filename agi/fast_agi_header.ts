@@ -27,8 +27,16 @@ export interface ByteReader {
 export interface FastAgiHeader {
   /** The header lines, without line endings and without the blank line. */
   readonly lines: string[];
-  /** Bytes that arrived after the blank line (empty in the usual case). */
+  /**
+   * Bytes that arrived after the blank line (empty in the usual case): a
+   * view of `buffer`.
+   */
   readonly rest: Uint8Array;
+  /**
+   * The buffer the block was read into, free for reuse once `rest` was
+   * consumed (the connection's reads after the header reuse it).
+   */
+  readonly buffer: Uint8Array;
 }
 
 /**
@@ -75,7 +83,8 @@ export async function readFastAgiHeader(
     if (end !== -1) {
       return {
         lines: splitHeaderLines(buffer.subarray(0, end)),
-        rest: buffer.slice(end + 1, length),
+        rest: buffer.subarray(end + 1, length),
+        buffer,
       };
     }
   }

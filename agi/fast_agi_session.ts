@@ -21,6 +21,8 @@ export interface FastAgiSessionOptions {
   closeConnection: () => void;
   /** The server's shared deadlines of `closeTimeoutMs`. */
   closeDeadlines?: DeadlineQueue;
+  /** A buffer to read into once `rest` was consumed (the header's). */
+  readBuffer?: Uint8Array;
   /** Session options passed through (tracing, timeouts, queue limit). */
   session: AgiSessionOptions;
 }
@@ -48,6 +50,9 @@ export function createFastAgiSession(
     ...(options.closeDeadlines === undefined
       ? {}
       : { lingerDeadlines: options.closeDeadlines }),
+    ...(options.readBuffer === undefined
+      ? {}
+      : { readBuffer: options.readBuffer }),
   });
   return new AgiSession(env, transport, options.session);
 }

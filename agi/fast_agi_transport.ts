@@ -29,6 +29,8 @@ import type { Deadline, DeadlineQueue } from "./_deadline_queue.ts";
 
 /** Bytes asked of the socket per read; AGI replies are short lines. */
 const READ_BUFFER_BYTES = 4096;
+/** A smaller `readBuffer` given is not used. */
+const MIN_READ_BUFFER_BYTES = 1024;
 
 const encoder = new TextEncoder();
 
@@ -45,6 +47,12 @@ export interface FastAgiTransportOptions {
    * for all); without it, each close arms its own timer.
    */
   lingerDeadlines?: DeadlineQueue;
+  /**
+   * A buffer to read into (the header's, so a call allocates one buffer,
+   * not two); `rest` may be a view of it. One of `READ_BUFFER_BYTES` is
+   * allocated when it is absent or smaller than `MIN_READ_BUFFER_BYTES`.
+   */
+  readBuffer?: Uint8Array;
 }
 
 interface Pending {
@@ -97,7 +105,13 @@ export class FastAgiTransport implements AgiTransport {
       { maxLineBytes: options.maxLineBytes },
     );
     this.#hangup = new Promise((resolve) => (this.#resolveHangup = resolve));
-    this.#loop = this.#run(rest);
+    const given = options.readBuffer;
+    this.#loop = this.#run(
+      rest,
+      given !== undefined && given.length >= MIN_READ_BUFFER_BYTES
+        ? given
+        : new Uint8Array(READ_BUFFER_BYTES),
+    );
   }
 
   /** Resolves when a `HANGUP` line arrives or Asterisk closes. Never rejects. */
@@ -223,10 +237,10 @@ export class FastAgiTransport implements AgiTransport {
     this.#resolveHangup();
   }
 
-  async #run(rest: Uint8Array): Promise<void> {
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  async #run(rest: Uint8Array, buffer: Uint8Array): Promise<void> {
     try {
       if (rest.length > 0) {
+        // Before the first read: `rest` may be a view of `buffer`.
         this.#splitter.push(rest);
         this.#deliver();
       }

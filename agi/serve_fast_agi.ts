@@ -573,6 +573,7 @@ class Server implements FastAgiServer {
         closeTimeoutMs: this.#closeTimeoutMs,
         closeConnection: () => closeConnection(connection),
         closeDeadlines: this.#closeDeadlines,
+        readBuffer: header.buffer,
         session: this.#sessionOptions,
       });
       const run = this.#agitb === undefined
