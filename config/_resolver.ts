@@ -441,8 +441,8 @@ class Resolver {
   }
 
   #item(line: LineNode, file: string, cat: CategoryRecord): void {
-    const data = writable(cat);
     if (line.operator === "+=") {
+      const data = flat(cat);
       // The last variable with exactly this name (strcmp), own or inherited.
       let found = -1;
       for (let i = 0; i < data.length; i += slotsAt(data, i)) {
@@ -472,7 +472,7 @@ class Resolver {
       return;
     }
     pushVariable(
-      data,
+      writable(cat),
       cat,
       this.#intern(line.name),
       this.#internValue(line.value),
@@ -513,7 +513,7 @@ class Resolver {
     value: string,
     match: string,
   ): void {
-    const data = writable(cat);
+    const data = flat(cat);
     let found = -1;
     for (let i = 0; i < data.length; i += slotsAt(data, i)) {
       const v = variableAt(data, i, cat.file);
@@ -693,6 +693,12 @@ class Resolver {
     }
     const copies: ConfigVariable[] = [];
     for (let i = 0; i < source.length; i += slotsAt(source, i)) {
+      const item = source[i];
+      if (Array.isArray(item)) {
+        // A run of inherited variables: already inherited objects.
+        for (const v of item as ConfigVariable[]) copies.push(v);
+        continue;
+      }
       const v = variableAt(source, i, base.file);
       if (v.inherited) {
         copies.push(v);
@@ -727,8 +733,8 @@ class Resolver {
       setData(cat, copies);
       shared.add(copies);
     } else {
-      const into = writable(cat);
-      for (const v of copies) into.push(v);
+      // One slot referring to the shared copies, not a slot per variable.
+      writable(cat).push(copies);
     }
   }
 
@@ -966,14 +972,51 @@ function trim(cat: CategoryRecord): void {
 /** Arrays several categories use until one of them writes (copy on write). */
 const shared = new WeakSet<unknown[]>();
 
-/** The category's stored variables, copied first if they are shared. */
+/**
+ * The category's stored variables, ready to append to: variables shared
+ * with other categories become one run slot referring to them (see the
+ * storage notes in config_category.ts).
+ */
 function writable(cat: CategoryRecord): unknown[] {
   let data = dataOf(cat);
   if (shared.has(data)) {
-    data = data.slice();
+    data = [data];
     setData(cat, data);
   }
   return data;
+}
+
+/**
+ * The category's stored variables with every run of inherited variables
+ * spelled out (one slot per variable), for the rare edits (`+=`) that index
+ * into them.
+ */
+function flat(cat: CategoryRecord): unknown[] {
+  const data = dataOf(cat);
+  if (shared.has(data)) {
+    const copy = data.slice();
+    setData(cat, copy);
+    return copy;
+  }
+  let runs = false;
+  for (let i = 0; i < data.length && !runs; i += slotsAt(data, i)) {
+    runs = Array.isArray(data[i]);
+  }
+  if (!runs) return data;
+  const out: unknown[] = [];
+  for (let i = 0; i < data.length;) {
+    const item = data[i];
+    if (Array.isArray(item)) {
+      for (const v of item) out.push(v);
+      i++;
+    } else {
+      const n = slotsAt(data, i);
+      for (let k = 0; k < n; k++) out.push(data[i + k]);
+      i += n;
+    }
+  }
+  setData(cat, out);
+  return out;
 }
 
 function describe(error: unknown): string {

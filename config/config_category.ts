@@ -159,8 +159,10 @@ export class ConfigCategory {
 // resolver keeps a category's own variables packed in its array as
 // `name, value, meta` (`meta = line * 4 + (file follows ? 2 : 0) +
 // (object ? 1 : 0)`, then the file when it is not the category's), and only
-// inherited variables (shared between all heirs) as objects. The objects of
-// `variables` are made on first use.
+// inherited variables (shared between all heirs) as objects: either one
+// object per slot, or a run of them as one slot holding an array that the
+// heirs of a base share and nobody changes. The objects of `variables` are
+// made on first use.
 
 /** Calls `visit` with the name and value of every stored variable. */
 export function eachVariable(
@@ -172,6 +174,9 @@ export function eachVariable(
     if (typeof item === "string") {
       visit(item, data[i + 1] as string, i);
       i += ((data[i + 2] as number) & 2) === 2 ? 4 : 3;
+    } else if (Array.isArray(item)) {
+      for (const v of item as ConfigVariable[]) visit(v.name, v.value, i);
+      i++;
     } else {
       const v = item as ConfigVariable;
       visit(v.name, v.value, i);
@@ -180,7 +185,10 @@ export function eachVariable(
   }
 }
 
-/** The stored variable at `index` as an object (a packed one is made anew). */
+/**
+ * The stored variable at `index` as an object (a packed one is made anew);
+ * not for a run slot.
+ */
 export function variableAt(
   data: readonly unknown[],
   index: number,
@@ -215,7 +223,12 @@ export function decode(
 ): ConfigVariable[] {
   const out: ConfigVariable[] = [];
   for (let i = 0; i < data.length; i += slotsAt(data, i)) {
-    out.push(variableAt(data, i, file));
+    const item = data[i];
+    if (Array.isArray(item)) {
+      for (const v of item as ConfigVariable[]) out.push(v);
+    } else {
+      out.push(variableAt(data, i, file));
+    }
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Copyright the @pyst/asterisk authors. MIT license.
 
 import assert from "node:assert/strict";
-import { ConfigCategory } from "./mod.ts";
+import { ConfigCategory, resolveConfigSync } from "./mod.ts";
 
 const opts = { permissions: "none" } as const;
 
@@ -52,5 +52,73 @@ Deno.test(
       "f.conf",
       3,
     ]);
+  },
+);
+
+Deno.test(
+  "ConfigCategory lists inherited variables in order through chains of bases, (+) and +=",
+  { permissions: "none" },
+  () => {
+    const config = resolveConfigSync(
+      [
+        "[a](!)",
+        "x = 1",
+        "y = 2",
+        "[b](!,a)",
+        "z = 3",
+        "[c](b)",
+        "w = 4",
+        "x += 0",
+        "[c](+)",
+        "v = 5",
+        "[d](a,b)",
+        "u = 6",
+        "[e](b)",
+        "[e](+)",
+        "t = 7",
+        "[f](e)",
+        "y += 9",
+        "[g](c,a)",
+        "",
+      ].join("\n"),
+    );
+    const shown = (name: string) =>
+      config.category(name, "TEMPLATES=include")!.variables.map((v) =>
+        `${v.name}=${v.value}${v.inherited ? "^" : ""}@${v.line}`
+      );
+    assert.deepEqual(shown("b"), ["x=1^@2", "y=2^@3", "z=3@5"]);
+    assert.deepEqual(shown("c"), [
+      "x=1 0@2",
+      "y=2^@3",
+      "z=3^@5",
+      "w=4@7",
+      "v=5@10",
+    ]);
+    assert.deepEqual(shown("d"), [
+      "x=1^@2",
+      "y=2^@3",
+      "x=1^@2",
+      "y=2^@3",
+      "z=3^@5",
+      "u=6@12",
+    ]);
+    assert.deepEqual(shown("e"), ["x=1^@2", "y=2^@3", "z=3^@5", "t=7@15"]);
+    assert.deepEqual(shown("f"), ["x=1^@2", "y=2 9@3", "z=3^@5", "t=7^@15"]);
+    assert.deepEqual(shown("g"), [
+      "x=1 0^@2",
+      "y=2^@3",
+      "z=3^@5",
+      "w=4^@7",
+      "v=5^@10",
+      "x=1^@2",
+      "y=2^@3",
+    ]);
+    const d = config.category("d")!;
+    assert.equal(d.get("X"), "1");
+    assert.deepEqual(d.getAll("y"), ["2", "2"]);
+    assert.equal(d.has("u"), true);
+    assert.equal(config.category("a"), undefined);
+    assert.equal(config.category("f")!.get("y"), "2 9");
+    assert.equal(config.category("c")!.get("x"), "1 0");
   },
 );
