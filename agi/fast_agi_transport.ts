@@ -31,6 +31,12 @@ import type { Deadline, DeadlineQueue } from "./_deadline_queue.ts";
 const READ_BUFFER_BYTES = 4096;
 /** A smaller `readBuffer` given is not used. */
 const MIN_READ_BUFFER_BYTES = 1024;
+/**
+ * Bytes at the end of the read buffer kept for encoding command lines into
+ * (a longer line gets its own encoding).
+ */
+const WRITE_SCRATCH_BYTES = 512;
+const LF = 0x0a;
 
 const encoder = new TextEncoder();
 
@@ -83,6 +89,10 @@ export class FastAgiTransport implements AgiTransport {
   /** True once the client closed: input is then drained, not decoded. */
   #draining = false;
   readonly #loop: Promise<void>;
+  /** Where command lines are encoded (one line is written at a time). */
+  readonly #scratch: Uint8Array;
+  /** True while a write from the scratch area is under way. */
+  #scratchBusy = false;
 
   /**
    * Starts reading `conn` at once.
@@ -106,12 +116,13 @@ export class FastAgiTransport implements AgiTransport {
     );
     this.#hangup = new Promise((resolve) => (this.#resolveHangup = resolve));
     const given = options.readBuffer;
-    this.#loop = this.#run(
-      rest,
-      given !== undefined && given.length >= MIN_READ_BUFFER_BYTES
-        ? given
-        : new Uint8Array(READ_BUFFER_BYTES),
-    );
+    const buffer = given !== undefined &&
+        given.length >= MIN_READ_BUFFER_BYTES + WRITE_SCRATCH_BYTES
+      ? given
+      : new Uint8Array(READ_BUFFER_BYTES);
+    const split = buffer.length - WRITE_SCRATCH_BYTES;
+    this.#scratch = buffer.subarray(split);
+    this.#loop = this.#run(rest, buffer.subarray(0, split));
   }
 
   /** Resolves when a `HANGUP` line arrives or Asterisk closes. Never rejects. */
@@ -176,8 +187,13 @@ export class FastAgiTransport implements AgiTransport {
    * rejects the pending command). Never rejects.
    */
   async #write(line: string): Promise<void> {
+    const bytes = this.#encode(line);
+    // A peer that answers before it got the whole line could make the next
+    // command start while this write is under way: it must not reuse the
+    // scratch area then.
+    const scratch = bytes.buffer === this.#scratch.buffer;
+    if (scratch) this.#scratchBusy = true;
     try {
-      const bytes = encoder.encode(line + "\n");
       let offset = 0;
       while (offset < bytes.length) {
         offset += await this.#conn.write(bytes.subarray(offset));
@@ -189,7 +205,21 @@ export class FastAgiTransport implements AgiTransport {
           cause: error,
         }),
       );
+    } finally {
+      if (scratch) this.#scratchBusy = false;
     }
+  }
+
+  /** `line` and its LF as bytes, in the scratch area when they fit. */
+  #encode(line: string): Uint8Array {
+    const scratch = this.#scratch;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (!this.#scratchBusy && line.length * 3 < scratch.length) {
+      const { written } = encoder.encodeInto(line, scratch);
+      scratch[written] = LF;
+      return scratch.subarray(0, written + 1);
+    }
+    return encoder.encode(line + "\n");
   }
 
   /**

@@ -346,3 +346,43 @@ Deno.test("FastAgiTransport closes at once, without a half-close, after a failur
   await transport.close();
   assert.equal(conn.closeWrites, 0);
 });
+
+Deno.test(
+  "FastAgiTransport writes short, long and non-ASCII lines exactly through a shared read buffer",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const long = `VERBOSE "${"x".repeat(400)}" 1`;
+    const accented = 'SET VARIABLE NAME "Zoë Ünal — 日本"';
+    const conn = new FakeConn([
+      [encoder.encode("ult=1\n")],
+      [encoder.encode("200 result=1\n")],
+      [encoder.encode("200 result=1\n")],
+    ]);
+    // The header's buffer: `rest` (the start of a reply) is a view of it,
+    // and the reads after it overwrite it.
+    const buffer = new Uint8Array(2048);
+    const pending = encoder.encode("200 res");
+    buffer.set(pending, 0);
+    const transport = new FastAgiTransport(
+      conn as unknown as Deno.Conn,
+      buffer.subarray(0, pending.length),
+      {
+        maxLineBytes: 65536,
+        lingerMs: 1000,
+        closeConnection: () => conn.close(),
+        readBuffer: buffer,
+      },
+    );
+    const first = await transport.execute("ANSWER");
+    assert.equal(first.result, "1");
+    assert.equal((await transport.execute(long)).result, "1");
+    assert.equal((await transport.execute(accented)).result, "1");
+    assert.deepEqual(conn.written, ["ANSWER\n", `${long}\n`, `${accented}\n`]);
+    assert.deepEqual(first.lines, ["200 result=1"]);
+    conn.push(encoder.encode("HANGUP\n"));
+    await transport.hangup;
+    await transport.close();
+  },
+);
