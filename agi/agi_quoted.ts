@@ -4,6 +4,16 @@
  * An AGI argument that is always sent in double quotes, even when it needs
  * none — e.g. escape digits (`"#"`, `""`). Build it with
  * {@linkcode agiQuoted}.
+ *
+ * @example Forcing quotes on escape digits
+ * ```ts
+ * import { AgiQuoted, agiQuoted, formatAgiCommand } from "@pyst/asterisk/agi";
+ * import assert from "node:assert/strict";
+ *
+ * const digits = agiQuoted("#");
+ * assert.ok(digits instanceof AgiQuoted);
+ * assert.equal(formatAgiCommand("SAY DIGITS", ["123", digits]), 'SAY DIGITS 123 "#"\n');
+ * ```
  */
 export class AgiQuoted {
   /** The argument's text, before quoting and escaping. */

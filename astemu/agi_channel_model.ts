@@ -205,7 +205,23 @@ const DEFAULT_SOUNDS: Readonly<Record<string, number>> = {
 
 const MAX_EXPANSION_DEPTH = 15;
 
-/** The AGI-side state of one emulated channel: what a script can read and change. */
+/**
+ * The AGI-side state of one emulated channel: what a script can read and
+ * change — variables (with dialplan functions such as `CALLERID(num)`), the
+ * AstDB, sound files, caller id, context, state — and what it did.
+ *
+ * @example Reading and expanding variables as Asterisk would
+ * ```ts
+ * import { AgiChannelModel } from "@pyst/asterisk/astemu";
+ * import assert from "node:assert/strict";
+ *
+ * const channel = new AgiChannelModel({ callerIdNum: "5551234" });
+ * channel.setVariable("GREETING", "hello");
+ * assert.equal(channel.getVariable("CALLERID(num)"), "5551234");
+ * assert.equal(channel.expand("${GREETING} ${CALLERID(num)}"), "hello 5551234");
+ * assert.equal(channel.getVariable("UNSET"), undefined);
+ * ```
+ */
 export class AgiChannelModel {
   /** The channel name. */
   readonly channel: string;

@@ -30,6 +30,20 @@ const registries = new WeakMap<AmiEmulator, Registry>();
  * published `AsyncAGIStart`, runs the commands that `AGI` actions queue, and
  * publishes `AGIExecStart`, `AGIExecEnd`, `AsyncAGIExec` and finally
  * `AsyncAGIEnd`, as Asterisk does. Returned by {@linkcode startAsyncAgiCall}.
+ *
+ * @example Hanging up an AsyncAGI call from the test
+ * ```ts
+ * import { AsyncAgiCall, startAmiEmulator, startAsyncAgiCall } from "@pyst/asterisk/astemu";
+ * import assert from "node:assert/strict";
+ *
+ * await using ami = await startAmiEmulator({ listen: false });
+ * await using call = startAsyncAgiCall(ami, { channel: "Local/s@agi-async-00000001;2" });
+ * assert.ok(call instanceof AsyncAgiCall);
+ * assert.equal(call.channel, "Local/s@agi-async-00000001;2");
+ * assert.equal(call.active, true);
+ * await call.hangup();
+ * assert.equal(call.active, false);
+ * ```
  */
 export class AsyncAgiCall {
   /** The emulator answering the commands (its `call` is the channel model). */
