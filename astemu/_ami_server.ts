@@ -1076,30 +1076,38 @@ function placeCall(
   return true;
 }
 
-/** Splits a value on commas like Asterisk's app-args parser (quotes, parentheses, backslashes). */
+/**
+ * Asterisk's standard app-args split with quote and backslash removal
+ * (app.c `__ast_app_separate_args(buf, ',', 1, …)`), as manager.c applies it
+ * to each `Variable` header: commas split outside quotes, parentheses and
+ * brackets; quotes are dropped; a backslash keeps the next character.
+ */
 function splitAppArgs(value: string): string[] {
   const out: string[] = [];
   let current = "";
   let quoted = false;
-  let depth = 0;
+  let paren = 0;
+  let bracket = 0;
   for (let i = 0; i < value.length; i++) {
     const c = value[i]!;
-    if (c === "\\" && i + 1 < value.length) {
-      current += value[++i];
-    } else if (c === '"') {
+    if (c === "\\") {
+      if (i + 1 < value.length) current += value[++i];
+      continue;
+    }
+    if (c === '"') {
       quoted = !quoted;
-    } else if (!quoted && c === "(") {
-      depth++;
-      current += c;
-    } else if (!quoted && c === ")" && depth > 0) {
-      depth--;
-      current += c;
-    } else if (!quoted && depth === 0 && c === ",") {
+      continue;
+    }
+    if (c === "(") paren++;
+    else if (c === ")") paren = paren > 0 ? paren - 1 : 0;
+    else if (c === "[") bracket++;
+    else if (c === "]") bracket = bracket > 0 ? bracket - 1 : 0;
+    else if (c === "," && !quoted && paren === 0 && bracket === 0) {
       out.push(current);
       current = "";
-    } else {
-      current += c;
+      continue;
     }
+    current += c;
   }
   out.push(current);
   return out.slice(0, 64);

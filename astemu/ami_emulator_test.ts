@@ -969,3 +969,32 @@ Deno.test(
     assert.ok(t.emulator.sessions[0]!.actions.length <= 20);
   },
 );
+
+Deno.test(
+  "AmiEmulator splits Originate Variable headers like Asterisk's app-args parser",
+  none,
+  async () => {
+    const seen: Record<string, string>[] = [];
+    await using t = setup({
+      originate: (request) => {
+        seen.push({ ...request.variables });
+        return { result: "answer", hangupAfterMs: 1 };
+      },
+    });
+    await t.client.login("call");
+    await t.client.action(
+      "Action: Originate\nChannel: PJSIP/100\nApplication: Echo\nAsync: true\n" +
+        'Variable: A=1,B="x, y",C=f(a,b),D=[p,q]\n' +
+        "Variable: E=a\\,b\\\\c\n\n",
+      "vars",
+    );
+    await t.client.until(() => seen.length === 1);
+    assert.deepEqual(seen[0], {
+      A: "1",
+      B: "x, y",
+      C: "f(a,b)",
+      D: "[p,q]",
+      E: "a,b\\c",
+    });
+  },
+);

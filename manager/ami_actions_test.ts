@@ -167,7 +167,8 @@ Deno.test({
     assert.equal(
       formatAmiAction(action),
       "Action: Originate\r\nChannel: PJSIP/100\r\nApplication: Playback\r\nData: hello-world\r\n" +
-        "Variable: A=1,2\r\nVariable: B=x=y\r\nAsync: true\r\n\r\n",
+        // The comma is escaped: Asterisk splits Variable values on commas.
+        "Variable: A=1\\,2\r\nVariable: B=x=y\r\nAsync: true\r\n\r\n",
     );
     assert.throws(
       () => amiActions.originate({ Channel: "a" }),

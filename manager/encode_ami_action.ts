@@ -6,7 +6,9 @@ export type AmiFieldValue = string | number | boolean | bigint;
 /**
  * An AMI action as plain data: `Action` plus any headers. A header whose
  * value is an array is written once per element; one whose value is an
- * object (such as `Variable`) is written once per entry as `name=value`;
+ * object (such as `Variable`) is written once per entry as `name=value`,
+ * with `\`, `"`, `,`, parentheses and brackets backslash-escaped so that
+ * Asterisk's app-args splitter delivers the name and value exactly as given;
  * `undefined` headers are skipped.
  */
 export interface AmiAction {
@@ -148,11 +150,32 @@ function addHeader(
           } in "${key}" must be non-empty without "=", CR, LF or NUL`,
         );
       }
-      addLine(state, key, `${variable}=${scalar(state, key, item)}`);
+      addLine(
+        state,
+        key,
+        `${escapeAppArg(variable)}=${escapeAppArg(scalar(state, key, item))}`,
+      );
     }
     return;
   }
   addLine(state, key, scalar(state, key, value));
+}
+
+/**
+ * Asterisk splits each `Variable` header value into `name=value` items with
+ * its standard app-args splitter (manager.c `man_do_variable_value`, app.c
+ * `__ast_app_separate_args` with quote and backslash removal): `,` separates
+ * items outside quotes, parentheses and brackets, `"` and `\` are removed.
+ * A backslash makes the next character literal, so escaping these characters
+ * delivers a value exactly as given.
+ */
+const APP_ARG_SPECIAL = /[\\",()[\]]/;
+const APP_ARG_SPECIALS = /[\\",()[\]]/g;
+
+function escapeAppArg(text: string): string {
+  return APP_ARG_SPECIAL.test(text)
+    ? text.replace(APP_ARG_SPECIALS, (char) => "\\" + char)
+    : text;
 }
 
 function checkKey(state: FormatState, key: string): void {

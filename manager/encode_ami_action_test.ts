@@ -201,3 +201,88 @@ Deno.test(
     );
   },
 );
+
+/** Asterisk's `__ast_app_separate_args(buf, ',', 1, …)` (main/app.c), ported for the test. */
+function separateAppArgs(input: string): string[] {
+  const buf = [...input];
+  const args: string[] = [];
+  let scan = 0;
+  let paren = 0, quote = false, bracket = 0;
+  let wasDelim = -1;
+  let current = "";
+  while (scan < buf.length) {
+    current = "";
+    let ended = false;
+    for (; scan < buf.length; scan++) {
+      const char = buf[scan]!;
+      if (char === "(") paren++;
+      else if (char === ")") paren = paren ? paren - 1 : 0;
+      else if (char === "[") bracket++;
+      else if (char === "]") bracket = bracket ? bracket - 1 : 0;
+      else if (char === '"') {
+        quote = !quote;
+        continue; // removed
+      } else if (char === "\\") {
+        scan++; // the backslash is removed, the next character kept as is
+        if (scan < buf.length) current += buf[scan];
+        continue;
+      } else if (char === "," && !paren && !quote && !bracket) {
+        wasDelim = scan;
+        scan++;
+        ended = true;
+        break;
+      }
+      current += char;
+    }
+    args.push(current);
+    if (!ended) return args;
+  }
+  if (scan - 1 === wasDelim) args.push("");
+  return args;
+}
+
+Deno.test({
+  name:
+    "encodeAmiAction escapes Variable map entries so Asterisk's app-args splitter gets them back whole",
+  permissions: "none",
+  fn: () => {
+    const text = formatAmiAction({
+      Action: "Originate",
+      Variable: {
+        "CALLERID(name)": '"Ann, B" <1>',
+        PATH: "C:\\x",
+        LIST: "a,b",
+        PLAIN: "x=y",
+      },
+    });
+    assert.equal(
+      text,
+      "Action: Originate\r\n" +
+        'Variable: CALLERID\\(name\\)=\\"Ann\\, B\\" <1>\r\n' +
+        "Variable: PATH=C:\\\\x\r\n" +
+        "Variable: LIST=a\\,b\r\n" +
+        "Variable: PLAIN=x=y\r\n\r\n",
+    );
+    const alphabet = ['"', "\\", ",", "(", ")", "[", "]", "=", "a", " ", "é"];
+    let seed = 7;
+    const random = () =>
+      (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 2000; i++) {
+      const value = Array.from(
+        { length: Math.floor(random() * 12) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join("");
+      const line = formatAmiAction({
+        Action: "Originate",
+        Variable: { V: value },
+      })
+        .split("\r\n")[1]!;
+      const items = separateAppArgs(line.slice("Variable: ".length));
+      assert.equal(items.length, 1, JSON.stringify(value));
+      const item = items[0]!;
+      const at = item.indexOf("=");
+      assert.equal(item.slice(0, at), "V");
+      assert.equal(item.slice(at + 1), value, JSON.stringify(value));
+    }
+  },
+});
