@@ -20,10 +20,11 @@
  */
 
 import { ConnectionClosedError, ProtocolError } from "../errors.ts";
+import { AgiReplyRouter } from "./_agi_reply_router.ts";
 import { LineSplitter } from "../_internal/line_splitter.ts";
 import { checkAgiLine } from "./_check_agi_line.ts";
 import type { AgiReply } from "./agi_reply.ts";
-import { type AgiDecoded, AgiReplyDecoder } from "./agi_reply_decoder.ts";
+import { AgiReplyDecoder } from "./agi_reply_decoder.ts";
 import type { AgiTransport } from "./agi_transport.ts";
 import type { Deadline, DeadlineQueue } from "./_deadline_queue.ts";
 
@@ -61,12 +62,6 @@ export interface FastAgiTransportOptions {
   readBuffer?: Uint8Array;
 }
 
-interface Pending {
-  readonly line: string;
-  readonly resolve: (reply: AgiReply) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /** An {@linkcode AgiTransport} over a FastAGI connection after its header. */
 export class FastAgiTransport implements AgiTransport {
   readonly #conn: Deno.Conn;
@@ -75,10 +70,10 @@ export class FastAgiTransport implements AgiTransport {
   readonly #lingerMs: number;
   readonly #lingerDeadlines: DeadlineQueue | undefined;
   readonly #splitter: LineSplitter;
-  readonly #decoder = new AgiReplyDecoder();
-  #pending: Pending | undefined;
-  /** A reply decoded from the current chunk, delivered once it is processed. */
-  #ready: AgiReply | undefined;
+  readonly #replies: AgiReplyRouter = new AgiReplyRouter(
+    new AgiReplyDecoder(),
+    () => this.#notifyHangup(),
+  );
   readonly #hangup: Promise<void>;
   #resolveHangup!: () => void;
   #hungUp = false;
@@ -111,7 +106,7 @@ export class FastAgiTransport implements AgiTransport {
     this.#lingerMs = options.lingerMs;
     this.#lingerDeadlines = options.lingerDeadlines;
     this.#splitter = new LineSplitter(
-      (line) => this.#handle(this.#decoder.push(line), line),
+      (line) => this.#replies.line(line),
       { maxLineBytes: options.maxLineBytes },
     );
     this.#hangup = new Promise((resolve) => (this.#resolveHangup = resolve));
@@ -151,10 +146,11 @@ export class FastAgiTransport implements AgiTransport {
           { cause: this.#error() },
         );
       }
-      if (this.#pending !== undefined) {
+      const inFlight = this.#replies.pending;
+      if (inFlight !== undefined) {
         throw new TypeError(
           `Cannot send AGI command ${JSON.stringify(line)}: ${
-            JSON.stringify(this.#pending.line)
+            JSON.stringify(inFlight.line)
           } is still in flight`,
         );
       }
@@ -163,7 +159,7 @@ export class FastAgiTransport implements AgiTransport {
       return Promise.reject(error);
     }
     const reply = new Promise<AgiReply>((resolve, reject) => {
-      this.#pending = { line, resolve, reject };
+      this.#replies.start({ line, resolve, reject });
     });
     if (signal === undefined) {
       // The usual case: no listener to add or remove.
@@ -286,7 +282,7 @@ export class FastAgiTransport implements AgiTransport {
       if (rest.length > 0) {
         // Before the first read: `rest` may be a view of `buffer`.
         this.#splitter.push(rest);
-        this.#deliver();
+        this.#replies.deliver();
       }
       for (;;) {
         let count: number | null;
@@ -311,8 +307,8 @@ export class FastAgiTransport implements AgiTransport {
         }
         if (count === null) {
           const last = this.#splitter.flush();
-          if (last !== undefined) this.#handle(this.#decoder.push(last), last);
-          this.#deliver();
+          if (last !== undefined) this.#replies.line(last);
+          this.#replies.deliver();
           // Asterisk closed: the channel is gone (or the AGI ended).
           this.#notifyHangup();
           this.#fail(
@@ -326,7 +322,7 @@ export class FastAgiTransport implements AgiTransport {
         if (this.#why !== "") return;
         // The splitter copies what it keeps, so the buffer can be reused.
         this.#splitter.push(buffer.subarray(0, count));
-        this.#deliver();
+        this.#replies.deliver();
       }
     } catch (error) {
       // A protocol violation or an over-long line: Asterisk cannot be
@@ -336,34 +332,6 @@ export class FastAgiTransport implements AgiTransport {
         : new ProtocolError(String(error));
       this.#fail(failure.message || failure.name, failure);
     }
-  }
-
-  #handle(decoded: AgiDecoded | undefined, line: string): void {
-    if (decoded === undefined) return;
-    if (decoded.type === "hangup") {
-      this.#notifyHangup();
-      this.#handle(decoded.after, line);
-      return;
-    }
-    if (this.#pending === undefined || this.#ready !== undefined) {
-      throw new ProtocolError(
-        `Cannot read AGI reply: ${
-          JSON.stringify(line.slice(0, 80))
-        } arrived with no command in flight`,
-        { line },
-      );
-    }
-    this.#ready = decoded.reply;
-  }
-
-  /** Hands the reply decoded from the last chunk to its command. */
-  #deliver(): void {
-    const reply = this.#ready;
-    if (reply === undefined) return;
-    const pending = this.#pending!;
-    this.#ready = undefined;
-    this.#pending = undefined;
-    pending.resolve(reply);
   }
 
   /**
@@ -384,9 +352,7 @@ export class FastAgiTransport implements AgiTransport {
   #end(why: string, error: Error | undefined): void {
     this.#why = why;
     this.#failure = error;
-    const pending = this.#pending;
-    this.#pending = undefined;
-    this.#ready = undefined;
+    const pending = this.#replies.clear();
     if (pending === undefined) return;
     const failure = this.#error();
     pending.reject(

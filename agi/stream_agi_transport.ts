@@ -8,6 +8,7 @@ import { LineSplitter } from "../_internal/line_splitter.ts";
 import { checkAgiLine } from "./_check_agi_line.ts";
 import type { AgiReply } from "./agi_reply.ts";
 import { AgiReplyDecoder } from "./agi_reply_decoder.ts";
+import { AgiReplyRouter } from "./_agi_reply_router.ts";
 import type { AgiTransport } from "./agi_transport.ts";
 import {
   type AgiEnvironment,
@@ -44,12 +45,6 @@ export interface StreamAgiTransportOptions {
    * @default {1024}
    */
   maxUsageLines?: number;
-}
-
-interface Pending {
-  readonly line: string;
-  readonly resolve: (reply: AgiReply) => void;
-  readonly reject: (error: unknown) => void;
 }
 
 const encoder = new TextEncoder();
@@ -99,7 +94,7 @@ export class StreamAgiTransport implements AgiTransport {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #splitter: LineSplitter;
-  readonly #decoder: AgiReplyDecoder;
+  readonly #replies: AgiReplyRouter;
   readonly #maxEnvironmentLines: number;
   /** Environment lines until the blank line; undefined outside that phase. */
   #environmentLines: string[] | undefined;
@@ -107,9 +102,6 @@ export class StreamAgiTransport implements AgiTransport {
   #resolveEnvironment!: (env: AgiEnvironment) => void;
   #rejectEnvironment!: (error: unknown) => void;
   #environmentTaken = false;
-  #pending: Pending | undefined;
-  /** A reply decoded from the current chunk, delivered once it is processed. */
-  #ready: AgiReply | undefined;
   readonly #hangup: Promise<void>;
   #resolveHangup!: () => void;
   #hungUp = false;
@@ -139,9 +131,12 @@ export class StreamAgiTransport implements AgiTransport {
       );
     }
     this.#maxEnvironmentLines = maxEnvironmentLines;
-    this.#decoder = options.maxUsageLines === undefined
-      ? new AgiReplyDecoder()
-      : new AgiReplyDecoder({ maxUsageLines: options.maxUsageLines });
+    this.#replies = new AgiReplyRouter(
+      options.maxUsageLines === undefined
+        ? new AgiReplyDecoder()
+        : new AgiReplyDecoder({ maxUsageLines: options.maxUsageLines }),
+      () => this.notifyHangup(),
+    );
     this.#splitter = new LineSplitter(
       (line) => this.#onLine(line),
       options.maxLineBytes === undefined
@@ -249,16 +244,17 @@ export class StreamAgiTransport implements AgiTransport {
         }: the environment block was not read yet`,
       );
     }
-    if (this.#pending !== undefined) {
+    const inFlight = this.#replies.pending;
+    if (inFlight !== undefined) {
       throw new TypeError(
         `Cannot send AGI command ${JSON.stringify(line)}: ${
-          JSON.stringify(this.#pending.line)
+          JSON.stringify(inFlight.line)
         } is still in flight`,
       );
     }
     signal?.throwIfAborted();
     const reply = new Promise<AgiReply>((resolve, reject) => {
-      this.#pending = { line, resolve, reject };
+      this.#replies.start({ line, resolve, reject });
     });
     const onAbort = () =>
       this.#fail(toError(signal!.reason), "the command was abandoned");
@@ -320,7 +316,7 @@ export class StreamAgiTransport implements AgiTransport {
           if (rest !== undefined && this.#failure === undefined) {
             this.#onLine(rest);
           }
-          this.#deliver();
+          this.#replies.deliver();
           ending = new ConnectionClosedError(
             "Cannot read from Asterisk: connection closed",
           );
@@ -328,7 +324,7 @@ export class StreamAgiTransport implements AgiTransport {
           break;
         }
         this.#splitter.push(chunk.value);
-        this.#deliver();
+        this.#replies.deliver();
       }
       // The peer ended the stream (not our own cancel): the channel is gone.
       if (this.#failure === undefined) {
@@ -361,35 +357,7 @@ export class StreamAgiTransport implements AgiTransport {
       environment.push(line);
       return;
     }
-    this.#handle(this.#decoder.push(line), line);
-  }
-
-  #handle(decoded: ReturnType<AgiReplyDecoder["push"]>, line: string): void {
-    if (decoded === undefined) return;
-    if (decoded.type === "hangup") {
-      this.notifyHangup();
-      this.#handle(decoded.after, line);
-      return;
-    }
-    if (this.#pending === undefined || this.#ready !== undefined) {
-      throw new ProtocolError(
-        `Cannot read AGI reply: ${
-          JSON.stringify(line.slice(0, 80))
-        } arrived with no command in flight`,
-        { line },
-      );
-    }
-    this.#ready = decoded.reply;
-  }
-
-  /** Hands the reply decoded from the last chunk to its command. */
-  #deliver(): void {
-    const reply = this.#ready;
-    if (reply === undefined) return;
-    const pending = this.#pending!;
-    this.#ready = undefined;
-    this.#pending = undefined;
-    pending.resolve(reply);
+    this.#replies.line(line);
   }
 
   /**
@@ -418,9 +386,7 @@ export class StreamAgiTransport implements AgiTransport {
           : error,
       );
     }
-    const pending = this.#pending;
-    this.#pending = undefined;
-    this.#ready = undefined;
+    const pending = this.#replies.clear();
     if (pending !== undefined) {
       pending.reject(
         closed
